@@ -1,0 +1,106 @@
+"""Commands that read a workspace into manifests: export, and teams for CI matrices."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import kinds, workflow
+from .cli_api import write_atomic
+from .cli_common import Output, api_options, handle_errors, run_config
+from .errors import UsageError
+
+KIND_CHOICE = click.Choice([k.name for k in kinds.MANAGED] + [k.section for k in kinds.MANAGED])
+
+
+def schema_ref(out_dir: Path) -> str:
+    """Where the exported files' ``$schema`` comment points: the nearest ``schemas/``
+    folder above ``out_dir`` (relative, so the repository stays portable), else the
+    schemas installed with gsctl."""
+    target = out_dir.resolve()
+    for parent in [target, *target.parents]:
+        candidate = parent / "schemas" / "manifest.schema.json"
+        if candidate.is_file():
+            return str(
+                Path(*([".."] * len(target.relative_to(parent).parts)))
+                / "schemas"
+                / "manifest.schema.json"
+            )
+    return str(Path(__file__).parent / "schemas" / "manifest.schema.json")
+
+
+def check_target(out_dir: Path, force: bool) -> None:
+    """Writing into a non-empty directory asks first (or needs --force)."""
+    if force or not out_dir.exists() or not any(out_dir.iterdir()):
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"{out_dir} is not empty: pass --force to write into it")
+    if not click.confirm(f"{out_dir} is not empty; overwrite gsctl's files in it?", default=False):
+        raise UsageError("export cancelled")
+
+
+@click.command(name="export")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Directory for the manifests (one file per kind).",
+)
+@click.option(
+    "--kind", "kind_names", multiple=True, type=KIND_CHOICE, help="Only these kinds (repeatable)."
+)
+@click.option("--force", is_flag=True, help="Write into a non-empty directory without asking.")
+@api_options
+@handle_errors
+def export_cmd(out_dir: str, kind_names: tuple[str, ...], force: bool, **opts: Any) -> None:
+    """Write the live workspace as manifests that plan reports as unchanged."""
+    cfg = run_config((), opts)
+    output = Output(opts["no_color"])
+    wanted = [kinds.kind(k).name for k in kind_names] or [k.name for k in kinds.MANAGED]
+    target = Path(out_dir)
+    check_target(target, force)
+    team_id = workflow.resolve_team(cfg.team, None)
+    with workflow.connect(cfg, team_id) as client:
+        exported = workflow.export(cfg, client, wanted, schema_ref=schema_ref(target))
+    for name, text in exported.files.items():
+        write_atomic(str(target / name), text)
+    output.err(f"Exported {exported.count} objects into {len(exported.files)} files in {target}.")
+    if exported.secrets:
+        output.err(
+            "Set these environment variables before plan/apply (secrets are never exported):"
+        )
+        for name in exported.secrets:
+            output.err(f"  {name}")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--json", "as_json", is_flag=True, help='A GitHub Actions matrix: {"include": [...]}.'
+)
+@handle_errors
+def teams(paths: tuple[str, ...], as_json: bool) -> None:
+    """List the teams of settings.teams (for fleet jobs)."""
+    from .validate import load_desired
+
+    desired = load_desired(list(paths) or ["."], strict_env=False)
+    rows = [
+        {"team": name, "team_id": team_id}
+        for name, team_id in sorted(desired.settings.teams.items())
+    ]
+    if as_json:
+        click.echo(json.dumps({"include": rows}))
+        return
+    for row in rows:
+        click.echo(f"{row['team']}\t{row['team_id']}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(export_cmd)
+    group.add_command(teams)

@@ -1,0 +1,13 @@
+"""A local GetSales API that serves the contract (``gsctl/schemas/getsales-api.yaml``).
+
+Modules: ``contract`` (load the contract, validators), ``store`` (SQLite + memory),
+``rules`` (business rules), ``flows`` (versions, status actions), ``listing`` (lists),
+``auth`` (keys and teams), ``faults`` (rate limit, fault injection), ``seed`` (what every
+team starts with, seed files), ``app`` (the ASGI app), ``server`` (running it).
+"""
+
+from gsctl.emulator.app import RequestRecord
+from gsctl.emulator.server import DEFAULT_API_KEY, EmulatorServer, serve
+from gsctl.emulator.store import Store
+
+__all__ = ["DEFAULT_API_KEY", "EmulatorServer", "RequestRecord", "Store", "serve"]

@@ -1,0 +1,335 @@
+"""The one table of kinds gsctl knows: API paths, identity, order and field roles.
+
+Nothing else in gsctl hard-codes an API path or a field name of the GetSales API: a
+correction to the contract (``schemas/getsales-api.yaml``) is a one-line change here.
+
+Vocabulary:
+- *API field*: the name the HTTP API uses (``classification_llm_uuid``).
+- *manifest field*: the name a user writes in YAML (``llm``). References are written by the
+  target's name, never by uuid; secrets under a friendlier name (``api_key``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A top-level API field holding the uuid of another kind's object."""
+
+    api_field: str  # e.g. "classification_llm_uuid"
+    manifest_field: str  # e.g. "llm"
+    target: str  # kind name, e.g. "llm_connection"
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # singular snake_case, as in plans: "custom_field"
+    section: str  # manifest top-level key: "custom_fields"
+    collection: str  # list / create path
+    item: str | None  # get / update / delete path, with {uuid}
+    natural_key: tuple[str, ...]  # manifest fields forming the identity
+    case_insensitive: tuple[str, ...] = ()  # key fields compared case-insensitively
+    level: int | None = None  # apply order (DESIGN section 3); None: read-only kind
+    managed: bool = True
+    fields: tuple[str, ...] = ()  # manifest fields, in export order (name first)
+    required: tuple[str, ...] = ()  # manifest fields required on create
+    create_only: tuple[str, ...] = ()  # manifest fields that cannot change after create
+    secret: dict[str, str] = field(default_factory=dict)  # manifest field -> API field
+    refs: tuple[Ref, ...] = ()
+    renames: dict[str, str] = field(default_factory=dict)  # other manifest -> API renames
+    defaults: dict[str, Any] = field(default_factory=dict)  # server defaults (normalisation)
+    list_filters: tuple[dict[str, str], ...] = ({},)  # one list call per entry
+    label_field: str | None = None  # read-only kinds: the field used as name
+
+    def api_name(self, manifest_field: str) -> str:
+        """API field for a manifest field."""
+        for ref in self.refs:
+            if ref.manifest_field == manifest_field:
+                return ref.api_field
+        if manifest_field in self.secret:
+            return self.secret[manifest_field]
+        return self.renames.get(manifest_field, manifest_field)
+
+    def manifest_name(self, api_field: str) -> str:
+        """Manifest field for an API field (inverse of :meth:`api_name`)."""
+        for ref in self.refs:
+            if ref.api_field == api_field:
+                return ref.manifest_field
+        for manifest, api in [*self.secret.items(), *self.renames.items()]:
+            if api == api_field:
+                return manifest
+        return api_field
+
+    def ref_for(self, manifest_field: str) -> Ref | None:
+        return next((r for r in self.refs if r.manifest_field == manifest_field), None)
+
+    def item_path(self, uuid: str) -> str:
+        if self.item is None:
+            raise ValueError(f"kind {self.name} has no item path")
+        return self.item.format(uuid=uuid)
+
+
+FLOWS = "/flows/api/flows"
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            name="llm_connection",
+            section="llm_connections",
+            collection="/ai/api/llms",
+            item="/ai/api/llms/{uuid}",
+            natural_key=("name",),
+            level=1,
+            fields=("name", "provider", "owner", "api_key"),
+            required=("name", "provider", "api_key"),
+            create_only=("provider",),
+            secret={"api_key": "provider_api_token"},
+            defaults={"owner": "customer"},
+        ),
+        Kind(
+            name="tag",
+            section="tags",
+            collection="/leads/api/tags",
+            item="/leads/api/tags/{uuid}",
+            natural_key=("name",),
+            case_insensitive=("name",),
+            level=2,
+            fields=("name", "color"),
+            required=("name",),
+            defaults={"color": None},
+        ),
+        Kind(
+            name="custom_field",
+            section="custom_fields",
+            collection="/leads/api/custom-fields",
+            item="/leads/api/custom-fields/{uuid}",
+            natural_key=("object", "name"),
+            case_insensitive=("name",),
+            level=2,
+            fields=("name", "object", "order"),
+            required=("name", "object"),
+            create_only=("object",),
+        ),
+        Kind(
+            name="pipeline_stage",
+            section="pipeline_stages",
+            collection="/leads/api/pipeline-stages",
+            item="/leads/api/pipeline-stages/{uuid}",
+            natural_key=("object", "name"),
+            level=2,
+            fields=("name", "object", "category", "order"),
+            required=("name", "object", "category"),
+            create_only=("object",),
+            list_filters=({"filter[object]": "lead"}, {"filter[object]": "company"}),
+        ),
+        Kind(
+            name="flow_workspace",
+            section="flow_workspaces",
+            collection="/flows/api/flow-workspaces",
+            item="/flows/api/flow-workspaces/{uuid}",
+            natural_key=("name",),
+            level=2,
+            fields=("name", "order"),
+            required=("name",),
+        ),
+        Kind(
+            name="ai_agent",
+            section="ai_agents",
+            collection="/flows/api/ai-agents",
+            item="/flows/api/ai-agents/{uuid}",
+            natural_key=("name",),
+            level=3,
+            fields=(
+                "name",
+                "description",
+                "avatar_url",
+                "llm",
+                "classification_llm_config",
+                "classification_prompt",
+            ),
+            required=("name",),
+            refs=(Ref("classification_llm_uuid", "llm", "llm_connection"),),
+            defaults={
+                "description": None,
+                "avatar_url": None,
+                "llm": None,
+                "classification_llm_config": None,
+                "classification_prompt": None,
+            },
+        ),
+        Kind(
+            name="template",
+            section="templates",
+            collection="/flows/api/ai-templates",
+            item="/flows/api/ai-templates/{uuid}",
+            natural_key=("name",),
+            level=3,
+            fields=(
+                "name",
+                "type",
+                "is_public",
+                "subject",
+                "body",
+                "prompt",
+                "llm",
+                "llm_config",
+                "enable_validation",
+                "enable_fallback",
+                "fallback_body",
+                "settings",
+            ),
+            required=("name", "type", "is_public"),
+            create_only=("type", "is_public"),
+            refs=(Ref("llm_uuid", "llm", "llm_connection"),),
+            defaults={
+                "subject": None,
+                "body": None,
+                "prompt": None,
+                "llm": None,
+                "llm_config": None,
+                "fallback_body": None,
+            },
+        ),
+        Kind(
+            name="flow",
+            section="flows",
+            collection=FLOWS,
+            item=FLOWS + "/{uuid}",
+            natural_key=("name",),
+            level=4,
+            fields=(
+                "name",
+                "workspace",
+                "description",
+                "priority",
+                "is_public",
+                "use_sender_schedule",
+                "schedule",
+                "status",
+                "contact_sources",
+                "nodes",
+            ),
+            required=("name", "use_sender_schedule", "schedule"),
+            refs=(Ref("flow_workspace_uuid", "workspace", "flow_workspace"),),
+            defaults={"description": None, "priority": 2, "is_public": False, "workspace": None},
+        ),
+        Kind(
+            name="webhook",
+            section="webhooks",
+            collection="/integrations/api/webhooks",
+            item="/integrations/api/webhooks/{uuid}",
+            natural_key=("name",),
+            level=5,
+            fields=("name", "event", "request_method", "target_url", "filters", "status"),
+            required=("name", "event", "target_url"),
+            defaults={"request_method": "POST", "status": "on", "filters": None},
+        ),
+        Kind(
+            name="sender_profile",
+            section="sender_profiles",
+            collection="/flows/api/sender-profiles",
+            item="/flows/api/sender-profiles/{uuid}",
+            natural_key=("label",),
+            managed=False,
+            label_field="label",
+        ),
+        Kind(
+            name="list",
+            section="lists",
+            collection="/leads/api/lists",
+            item="/leads/api/lists/{uuid}",
+            natural_key=("name",),
+            managed=False,
+            label_field="name",
+        ),
+    )
+}
+
+MANAGED: tuple[Kind, ...] = tuple(k for k in KINDS.values() if k.managed)
+BY_SECTION: dict[str, Kind] = {k.section: k for k in MANAGED}
+
+# Flow sub-resources (level 6): versions hold the steps; actions move the status.
+FLOW_VERSIONS = FLOWS + "/{uuid}/flow-versions"
+FLOW_ACTIONS = {
+    "start": FLOWS + "/{uuid}/start",
+    "stop": FLOWS + "/{uuid}/stop",
+    "archive": FLOWS + "/{uuid}/archive",
+    "unarchive": FLOWS + "/{uuid}/unarchive",
+}
+FLOW_STATUSES = ("draft", "on", "off", "archived")
+STEPS_LEVEL = 6
+
+# Webhook filters reference flows here: filters.jsonLogic.data.flows[].flow_uuid
+WEBHOOK_FLOW_LIST = ("jsonLogic", "data", "flows")
+
+# Node payload references, by payload API field: (manifest field, target kind).
+# A payload's own "template" field is the message text and is left alone.
+PAYLOAD_REFS: dict[str, tuple[str, str]] = {
+    "tag_uuid": ("tag", "tag"),
+    "list_uuid": ("list", "list"),
+    "pipeline_stage_uuid": ("pipeline_stage", "pipeline_stage"),
+    "sender_profile_uuid": ("sender_profile", "sender_profile"),
+    "template_uuid": ("ai_template", "template"),
+    "flow_uuid": ("flow", "flow"),
+    "flow_uuids": ("flows", "flow"),  # a list of flow uuids
+    "webhook_uuid": ("webhook", "webhook"),
+}
+
+# Account endpoints (credential check, team names).
+CURRENT_USER = "/id/api/users/current"
+TEAMS = "/id/api/teams"
+
+# Pipeline stages whose type is not "custom" are native: never managed or deleted.
+NATIVE_STAGE_FIELD = "type"
+CUSTOM_STAGE_TYPE = "custom"
+
+# Server-managed fields: never in manifests, dropped from live objects.
+SERVER_FIELDS = frozenset(
+    {
+        "uuid",
+        "team_id",
+        "user_id",
+        "created_at",
+        "updated_at",
+        "public_uuid",
+        "key",
+        "has_provider_api_token",
+        "attachments",
+        "validation_llm_uuid",
+        "validation_llm_config",
+        "validation_prompt",
+        "template_category_uuid",
+        "flow_version_uuid",
+    }
+)
+
+MAX_PAGE = 100  # list page size the API allows
+
+
+def kind(name: str) -> Kind:
+    """Look a kind up by singular name or manifest section."""
+    if name in KINDS:
+        return KINDS[name]
+    if name in BY_SECTION:
+        return BY_SECTION[name]
+    raise KeyError(name)
+
+
+def display_name(k: Kind, fields: dict[str, Any]) -> str:
+    """The human name of an object: ``name``, or ``object/name`` for per-object kinds."""
+    if k.natural_key == ("object", "name"):
+        return f"{fields.get('object')}/{fields.get('name')}"
+    return str(fields.get(k.natural_key[0]))
+
+
+def natural_key(k: Kind, fields: dict[str, Any]) -> tuple[str, ...]:
+    """The identity tuple of an object, case-folded where the API compares so."""
+    out = []
+    for f in k.natural_key:
+        v = str(fields.get(f, ""))
+        out.append(v.casefold() if f in k.case_insensitive else v)
+    return tuple(out)

@@ -1,0 +1,147 @@
+"""Value types shared by every stage of the pipeline. No I/O here.
+
+Both sides of a plan, desired (from manifests) and live (from the API), are lists of
+:class:`Resource` in *manifest vocabulary*: references hold the target's name, secrets are
+:class:`Secret` values. Identity is ``(kind, key)`` with ``key`` from ``kinds.natural_key``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Origin:
+    """Where a value was written: file path and 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+class Secret:
+    """A sensitive string. It never prints its value; use :meth:`reveal` to send it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('(sensitive)')"
+
+    def __str__(self) -> str:
+        return "(sensitive)"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Secret):
+            return self._value == other._value
+        if isinstance(other, str):
+            return self._value == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+SENSITIVE = "(sensitive)"
+
+
+def reveal(value: Any) -> Any:
+    """Deep copy of ``value`` with every :class:`Secret` replaced by its clear value."""
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
+def mask(value: Any) -> Any:
+    """Deep copy of ``value`` with every :class:`Secret` replaced by ``(sensitive)``."""
+    if isinstance(value, Secret):
+        return SENSITIVE
+    if isinstance(value, dict):
+        return {k: mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    return value
+
+
+def has_secret(value: Any) -> bool:
+    if isinstance(value, Secret):
+        return True
+    if isinstance(value, dict):
+        return any(has_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_secret(v) for v in value)
+    return False
+
+
+@dataclass
+class Resource:
+    """One object of a managed kind, desired or live, in manifest vocabulary."""
+
+    kind: str  # singular kind name, e.g. "tag"
+    name: str  # display name (``object/name`` for per-object kinds)
+    key: tuple[str, ...]  # natural key, case-folded where the API compares so
+    fields: dict[str, Any]  # manifest fields (no control keys); refs by name
+    origin: Origin | None = None  # where the item starts (desired only)
+    # Origin of every value in the item by path within it: () is the item itself,
+    # ("nodes", 2, "payload", "tag") a nested value. Desired resources only.
+    origins: dict[tuple[Any, ...], Origin] = field(default_factory=dict)
+    uuid: str | None = None  # live only
+    renamed_from: str | None = None
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+
+    def origin_of(self, path: tuple[Any, ...] = ()) -> Origin | None:
+        """Origin of the value at ``path``, or of its nearest located parent."""
+        while True:
+            if path in self.origins:
+                return self.origins[path]
+            if not path:
+                return self.origin
+            path = path[:-1]
+
+    @property
+    def ident(self) -> tuple[str, tuple[str, ...]]:
+        return (self.kind, self.key)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The ``settings:`` block of the manifests (DESIGN section 4)."""
+
+    teams: dict[str, int] = field(default_factory=dict)
+    vars: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prune: bool | tuple[str, ...] = False  # True, False, or the kinds to prune
+    max_delete_percent: float = 30.0
+    origin: Origin | None = None
+
+    def prunes(self, kind: str) -> bool:
+        if isinstance(self.prune, bool):
+            return self.prune
+        return kind in self.prune
+
+
+@dataclass
+class Desired:
+    """What the manifests declare, after interpolation for one team."""
+
+    resources: list[Resource]
+    settings: Settings
+    files: list[str]  # the manifest files read, in load order
+    mentioned_kinds: frozenset[str]  # kinds with a section in any file (even empty)
+    warnings: list[Any] = field(default_factory=list)  # errors.Diagnostic, severity warning
+
+    def by_kind(self, kind: str) -> list[Resource]:
+        return [r for r in self.resources if r.kind == kind]

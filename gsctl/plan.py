@@ -1,0 +1,342 @@
+"""Deciding: desired vs live -> an ordered, safety-checked :class:`Plan`. No I/O.
+
+Pairing is by natural key (``renamed_from`` pairs a desired item with its old live name).
+A paired object whose normalised fields differ is an ``update``, or a ``replace`` when a
+create-only field differs. Unpaired desired objects are ``create``s; unpaired live objects
+are *unmanaged* and become ``delete``s only when pruning is on for their kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import __version__, flowgraph, kinds, normalize
+from .diff import FieldChange, field_changes
+from .errors import Diagnostic, ManifestError
+from .live import LiveState
+from .model import Desired, Resource, mask, reveal
+from .refs import references_of, stage_ref
+
+ACTION_ORDER = {"create": 0, "update": 1, "replace": 2, "delete": 3}
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    only: tuple[str, ...] = ()  # "KIND" or "KIND/NAME"
+    prune: bool = False
+    force: bool = False
+    allow_replace: bool = False
+    rotate_secrets: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "only": list(self.only),
+            "prune": self.prune,
+            "force": self.force,
+            "allow_replace": self.allow_replace,
+            "rotate_secrets": self.rotate_secrets,
+        }
+
+
+@dataclass
+class Change:
+    action: str  # create | update | replace | delete
+    kind: str
+    name: str
+    uuid: str | None = None
+    fields: list[FieldChange] = field(default_factory=list)
+    desired: Resource | None = None
+    live: Resource | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)  # flow step changes
+
+    @property
+    def level(self) -> int:
+        return kinds.KINDS[self.kind].level or 0
+
+    @property
+    def sort_key(self) -> tuple[int, int, str, str]:
+        return (self.level, ACTION_ORDER[self.action], self.kind, self.name)
+
+    def field_names(self) -> set[str]:
+        return {f.path.split(".")[0] for f in self.fields}
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"action": self.action, "kind": self.kind, "name": self.name}
+        out["uuid"] = self.uuid
+        out["fields"] = [f.to_dict() for f in self.fields]
+        if self.steps:
+            out["steps"] = self.steps
+        return out
+
+
+@dataclass
+class Violation:
+    """A safety gate the plan trips; ``overridable`` gates yield to ``--force``."""
+
+    gate: str  # protect | replace | threshold | emptied
+    message: str
+    overridable: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gate": self.gate, "message": self.message, "overridable": self.overridable}
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    unchanged: int
+    unmanaged: list[Resource]
+    live_fingerprint: str
+    team_id: int | None
+    api_url: str
+    options: PlanOptions
+    scope: tuple[str, ...]  # kinds in scope
+    manifests: dict[str, Any] = field(default_factory=dict)  # paths and digest
+    violations: list[Violation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.changes.sort(key=lambda c: c.sort_key)
+        self.unmanaged.sort(key=lambda r: (r.kind, r.name))
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = dict.fromkeys(ACTION_ORDER, 0)
+        for c in self.changes:
+            counts[c.action] += 1
+        counts["unchanged"] = self.unchanged
+        counts["unmanaged"] = len(self.unmanaged)
+        return counts
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def blocking(self, force: bool) -> list[Violation]:
+        return [v for v in self.violations if not (force and v.overridable)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan file format of DESIGN section 5 (deterministic, no secrets)."""
+        return {
+            "format_version": 1,
+            "gsctl_version": __version__,
+            "api_url": self.api_url,
+            "team_id": self.team_id,
+            "live_fingerprint": self.live_fingerprint,
+            "summary": self.summary,
+            "changes": [c.to_dict() for c in self.changes],
+            "unmanaged": [{"kind": r.kind, "name": r.name, "uuid": r.uuid} for r in self.unmanaged],
+            "violations": [v.to_dict() for v in self.violations],
+            "scope": list(self.scope),
+            "options": self.options.to_dict(),
+            "manifests": self.manifests,
+        }
+
+
+def desired_digest(desired: Desired) -> str:
+    """Digest of the desired state, secrets masked (their values never enter a plan file)."""
+    rows = [
+        [r.kind, list(r.key), mask(r.fields), r.renamed_from, r.protect, list(r.ignore_changes)]
+        for r in sorted(desired.resources, key=lambda r: (r.kind, r.key))
+    ]
+    text = json.dumps(rows, sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_only(only: Iterable[str]) -> list[tuple[str, str | None]]:
+    """``--only`` filters as (kind, name or None); kind accepts singular or section names."""
+    out = []
+    for item in only:
+        kind_text, _, name = item.partition("/")
+        try:
+            k = kinds.kind(kind_text)
+        except KeyError as exc:
+            raise ManifestError(
+                [Diagnostic("--only", 0, 0, f"unknown kind {kind_text!r} in --only {item!r}")]
+            ) from exc
+        out.append((k.name, name or None))
+    return out
+
+
+def in_scope(filters: list[tuple[str, str | None]], kind: str, name: str) -> bool:
+    if not filters:
+        return True
+    return any(k == kind and (n is None or n.casefold() == name.casefold()) for k, n in filters)
+
+
+def scope_kinds(filters: list[tuple[str, str | None]]) -> tuple[str, ...]:
+    if not filters:
+        return tuple(k.name for k in kinds.MANAGED)
+    return tuple(k.name for k in kinds.MANAGED if any(f[0] == k.name for f in filters))
+
+
+def fetch_kinds(desired: Desired, scope: Iterable[str]) -> set[str]:
+    """Kinds to fetch: the scope plus every kind that in-scope objects reference."""
+    wanted = set(scope)
+    for res in desired.resources:
+        if res.kind in wanted:
+            wanted.update(target for target, _ in references_of(res.kind, res.fields))
+    return wanted
+
+
+def check_references(desired: Desired, live: LiveState, scope: Iterable[str]) -> None:
+    """Every reference of an in-scope object names a declared or live object."""
+    declared = {(r.kind, r.name) for r in desired.resources}
+    declared |= {
+        ("pipeline_stage", stage_ref(r.name))
+        for r in desired.resources
+        if r.kind == "pipeline_stage"
+    }
+    problems = []
+    kinds_in_scope = set(scope)
+    for res in desired.resources:
+        if res.kind not in kinds_in_scope:
+            continue
+        for target, name in sorted(references_of(res.kind, res.fields)):
+            if (target, name) in declared or live.names.has(target, name):
+                continue
+            where = res.origin_of(_ref_path(res, name))
+            problems.append(
+                Diagnostic(
+                    where.path if where else "?",
+                    where.line if where else 0,
+                    where.column if where else 0,
+                    f"references {target} {name!r}, which is neither in the manifests "
+                    "nor in the workspace",
+                    res.kind,
+                    res.name,
+                )
+            )
+    if problems:
+        raise ManifestError(problems)
+
+
+def _ref_path(res: Resource, name: str) -> tuple[Any, ...]:
+    """Best-effort path of the value ``name`` inside ``res`` (for error locations)."""
+    for path, _origin in res.origins.items():
+        if _value_at(res.fields, path) == name:
+            return path
+    return ()
+
+
+def _value_at(tree: Any, path: tuple[Any, ...]) -> Any:
+    for p in path:
+        in_dict = isinstance(tree, dict) and p in tree
+        in_list = isinstance(tree, list) and isinstance(p, int) and p < len(tree)
+        if in_dict or in_list:
+            tree = tree[p]
+        else:
+            return None
+    return reveal(tree) if not isinstance(tree, dict | list) else None
+
+
+def pair(
+    desired: list[Resource], live: list[Resource]
+) -> tuple[list[tuple[Resource, Resource]], list[Resource], list[Resource]]:
+    """(paired, desired-only, live-only) by natural key, honouring ``renamed_from``."""
+    live_by_key = {r.key: r for r in live}
+    paired: list[tuple[Resource, Resource]] = []
+    creates: list[Resource] = []
+    for d in desired:
+        match = live_by_key.pop(d.key, None)
+        if match is None and d.renamed_from is not None:
+            k = kinds.KINDS[d.kind]
+            old_fields = dict(d.fields, name=d.renamed_from)
+            match = live_by_key.pop(kinds.natural_key(k, old_fields), None)
+        if match is None:
+            creates.append(d)
+        else:
+            paired.append((d, match))
+    return paired, creates, list(live_by_key.values())
+
+
+def compare(d: Resource, live: Resource, rotate_secrets: bool) -> Change | None:
+    """The update or replace that turns ``live`` into ``d``, or None when they match."""
+    left, right = normalize.comparable(d, live, rotate_secrets=rotate_secrets)
+    steps: list[dict[str, Any]] = []
+    if "steps" in left:
+        if left["steps"] != right["steps"]:
+            steps = flowgraph.diff_graph(
+                (d.fields.get("nodes") or [], d.fields.get("contact_sources") or []),
+                (live.fields.get("nodes") or [], live.fields.get("contact_sources") or []),
+            )
+            if not steps:
+                steps = [{"op": "change", "node_id": None, "type": "graph", "fields": []}]
+        left.pop("steps")
+        right.pop("steps")
+    changes = field_changes(right, left)
+    if not changes and not steps:
+        return None
+    k = kinds.KINDS[d.kind]
+    action = "replace" if {c.path.split(".")[0] for c in changes} & set(k.create_only) else "update"
+    return Change(action, d.kind, d.name, live.uuid, changes, desired=d, live=live, steps=steps)
+
+
+def build_plan(
+    desired: Desired,
+    live: LiveState,
+    options: PlanOptions,
+    *,
+    team_id: int | None,
+    api_url: str,
+    manifests: dict[str, Any] | None = None,
+) -> Plan:
+    """Compare desired with live over the kinds in scope; gates are checked, not enforced."""
+    from .safety import check_gates
+
+    filters = parse_only(options.only)
+    scope = scope_kinds(filters)
+    check_references(desired, live, scope)
+    changes: list[Change] = []
+    unmanaged: list[Resource] = []
+    unchanged = 0
+    for kind in scope:
+        want = [r for r in desired.by_kind(kind) if in_scope(filters, kind, r.name)]
+        have = [r for r in live.resources.get(kind, []) if in_scope(filters, kind, r.name)]
+        paired, creates, leftovers = pair(want, have)
+        for d, lv in paired:
+            change = compare(d, lv, options.rotate_secrets)
+            if change is None:
+                unchanged += 1
+            else:
+                changes.append(change)
+        changes.extend(
+            Change("create", kind, d.name, None, _create_fields(d), desired=d) for d in creates
+        )
+        prune = options.prune or desired.settings.prunes(kind)
+        for lv in leftovers:
+            if prune:
+                changes.append(
+                    Change("delete", kind, lv.name, lv.uuid, _delete_fields(lv), live=lv)
+                )
+            else:
+                unmanaged.append(lv)
+    plan = Plan(
+        changes=changes,
+        unchanged=unchanged,
+        unmanaged=unmanaged,
+        live_fingerprint=live.fingerprint(live.fetched),
+        team_id=team_id,
+        api_url=api_url,
+        options=options,
+        scope=scope,
+        manifests=manifests or {},
+    )
+    plan.violations = check_gates(plan, desired, live, options)
+    return plan
+
+
+def _create_fields(d: Resource) -> list[FieldChange]:
+    k = kinds.KINDS[d.kind]
+    out = []
+    for name, value in normalize.create_fields(d).items():
+        sensitive = name in k.secret or value.__class__.__name__ == "Secret"
+        out.append(FieldChange(name, None, value, sensitive=sensitive))
+    return out
+
+
+def _delete_fields(lv: Resource) -> list[FieldChange]:
+    return [FieldChange(name, value, None) for name, value in sorted(lv.fields.items())]
