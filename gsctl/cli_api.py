@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from . import render, workflow
+from .apply import Outcome, build_ops
 from .cli_common import Output, api_options, handle_errors, plan_options, run_config
 from .errors import ExitCode, UnsafePlanError, UsageError
 from .plan import Plan
@@ -129,12 +130,24 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, **o
         if not planned.plan.has_changes:
             return
         confirm(auto_approve)
-        report = workflow.apply_plan(
-            cfg, client, planned, progress=lambda o: output.err(render.progress_line(o))
-        )
+        report = workflow.apply_plan(cfg, client, planned, progress=Progress(output, planned.plan))
     output.out(render.report_text(report))
     if not report.ok:
         sys.exit(int(ExitCode.PARTIAL))
+
+
+class Progress:
+    """One stderr line per finished operation, numbered ``[done/total]``."""
+
+    def __init__(self, output: Output, plan: Plan) -> None:
+        self.output = output
+        self.total = len(build_ops(plan))
+        self.count = 0
+
+    def __call__(self, outcome: Outcome) -> None:
+        self.count += 1
+        width = len(str(self.total))
+        self.output.err(f"[{self.count:>{width}}/{self.total}] {render.progress_line(outcome)}")
 
 
 def confirm(auto_approve: bool) -> None:

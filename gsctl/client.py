@@ -11,11 +11,12 @@ Contracts:
   a request that got no answer raises ``TransportError``.
 - Retries (at most ``max_retries``): 429 for every method, honouring ``Retry-After`` through
   ``RateLimiter.penalize`` so that all threads back off. GET, PUT and DELETE also retry
-  502/503/504, timeouts and dropped connections with capped exponential backoff and full
-  jitter. 500 and other 4xx are never retried.
+  500/502/503/504, timeouts and dropped connections with capped exponential backoff and full
+  jitter (the contract calls a 500 "safe to retry idempotent calls"). Other 4xx are never
+  retried.
 - POST is not idempotent. It is retried freely only when nothing was sent (connect errors,
   pool timeout) or on 429. When the request may have been processed (read timeout, dropped
-  connection after sending, 502/503/504), ``find_existing`` decides: an object means the
+  connection after sending, 500/502/503/504), ``find_existing`` decides: an object means the
   create happened and it is returned; ``None`` means it did not and the POST is retried;
   without ``find_existing`` the call raises ``OutcomeUnknownError``. A 422 after such an
   ambiguous attempt also consults ``find_existing`` (the first attempt may have taken the name).
@@ -43,7 +44,7 @@ from gsctl import errors, kinds
 from gsctl.ratelimit import RateLimiter
 
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
-RETRY_STATUSES = frozenset({502, 503, 504})
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
 # Failures that happen before any byte of the request left: always safe to retry.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures after the request may have reached the server.

@@ -24,11 +24,10 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from . import kinds
+from .flowcheck import branch_rule, check_graph
 from .flowrefs import (
     MANIFEST_REFS,
     SOURCE_DEFAULTS,
-    branch_rule,
-    check_graph,
     first_common_node_id,
     from_api_version,
     is_int,

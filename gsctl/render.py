@@ -44,6 +44,28 @@ def field_line(f: FieldChange, action: str) -> str:
     return f"{f.path}: {value_text(f.before)} -> {value_text(f.after)}"
 
 
+WIDE = 100  # a field line longer than this is split, one element per line
+
+
+def _elements(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [f"- {value_text(v)}" for v in value]
+    if isinstance(value, dict):
+        return [f"{k}: {value_text(v)}" for k, v in value.items()]
+    return [value_text(value)]
+
+
+def field_lines(f: FieldChange, action: str) -> list[str]:
+    """``field_line``, or for a long value one line per list element (or mapping key)."""
+    line = field_line(f, action)
+    if f.sensitive or len(line) <= WIDE:
+        return [line]
+    if action in ("create", "delete"):
+        value = f.after if action == "create" else f.before
+        return [f"{f.path}:", *(f"  {e}" for e in _elements(value))]
+    return [f"{f.path}:", f"  - {value_text(f.before)}", f"  + {value_text(f.after)}"]
+
+
 def step_line(step: dict[str, Any]) -> str:
     sign = {"add": "+", "remove": "-", "change": "~"}.get(str(step.get("op")), "~")
     if "contact_source" in step:
@@ -78,7 +100,7 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
     for c in plan.changes:
         lines.append(_paint(change_header(c), COLORS[c.action], color))
         shown = c.fields if c.action != "delete" else []
-        lines.extend(f"      {field_line(f, c.action)}" for f in shown)
+        lines.extend(f"      {line}" for f in shown for line in field_lines(f, c.action))
         lines.extend(f"      steps: {step_line(s)}" for s in c.steps)
     if plan.unmanaged:
         lines.append("")
@@ -108,7 +130,7 @@ def _md_escape(text: str) -> str:
 def _md_change(c: Change) -> list[str]:
     lines = [f'{SYMBOLS[c.action]} {c.kind} "{c.name}"']
     shown = c.fields if c.action != "delete" else []
-    lines.extend(f"    {field_line(f, c.action)}" for f in shown)
+    lines.extend(f"    {line}" for f in shown for line in field_lines(f, c.action))
     lines.extend(f"    steps: {step_line(s)}" for s in c.steps)
     return lines
 
