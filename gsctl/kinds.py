@@ -283,7 +283,12 @@ PAYLOAD_REFS: dict[str, tuple[str, str]] = {
 CURRENT_USER = "/id/api/users/current"
 TEAMS = "/id/api/teams"
 
-# Pipeline stages whose type is not "custom" are native: never managed or deleted.
+# Pipeline stages whose type is not "custom" are native: never managed or deleted, and
+# referenced by name without being declared.
+NATIVE_STAGE_NAMES = frozenset(("New", "Approaching", "Engaging", "Replied")) | {
+    f"Replied \u2013 {outcome}"
+    for outcome in ("Positive", "Negative")  # en dash, as GetSales
+}
 NATIVE_STAGE_FIELD = "type"
 CUSTOM_STAGE_TYPE = "custom"
 

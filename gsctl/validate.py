@@ -11,31 +11,21 @@ manifests declare (LLM connections, flow workspaces, tags, templates, pipeline s
 flows, webhooks). Sender profiles and lists are not managed by gsctl: their names are
 resolved at plan time. A ``pipeline_stage`` reference is ``"<object>/<name>"`` or a bare
 ``"<name>"`` for a lead stage (:func:`gsctl.refs.stage_ref`); native stages
-(:data:`NATIVE_STAGE_NAMES`) need no declaration. Flow graphs are checked by
+(:data:`gsctl.kinds.NATIVE_STAGE_NAMES`) need no declaration. Flow graphs are checked by
 :func:`gsctl.flowgraph.check_graph`.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gsctl import errors, interpolate, kinds, manifest, schema
+from gsctl import checks, errors, interpolate, kinds, manifest, schema
 from gsctl.errors import Diagnostic
-from gsctl.flowgraph import check_graph
 from gsctl.manifest import Document, Path, Problem
 from gsctl.model import Desired, Origin, Resource, Secret, Settings, reveal
-from gsctl.refs import stage_ref
-
-# Stages every team has (type other than custom): referenced freely, never declared.
-NATIVE_STAGE_NAMES = frozenset(("New", "Approaching", "Engaging", "Replied")) | {
-    f"Replied \u2013 {outcome}"
-    for outcome in ("Positive", "Negative")  # en dash, as GetSales
-}
-_NO_ENV = "names and references cannot use ${env:...}"
 
 
 def load_desired(
@@ -132,10 +122,7 @@ def _run(
     for doc in run.docs:
         _build_items(run, doc, ctx)
     _label_raw(run)
-    _check_duplicates(run)
-    _check_renames(run)
-    _check_references(run)
-    _check_graphs(run)
+    checks.check_all(run)
     diagnostics = sorted(set(run.out))
     if any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
@@ -320,148 +307,5 @@ def _item(
     recheck.update((*where, *p) for p in result.resolved if p[:1] and p[0] not in secret_fields)
     for f in kind.natural_key:
         if isinstance(fields.get(f), Secret):
-            run.item_error(item, (f,), _NO_ENV)
+            run.item_error(item, (f,), checks.NO_ENV)
     return item
-
-
-# --- semantic checks --------------------------------------------------------------------------
-
-
-def _named(run: _Run) -> Iterator[_Item]:
-    """Items whose natural key is fully written (the others already have a schema error)."""
-    for item in run.items:
-        kind = kinds.KINDS[item.resource.kind]
-        if all(isinstance(item.resource.fields.get(f), str) for f in kind.natural_key):
-            yield item
-
-
-def _key_origin(item: _Item) -> Origin:
-    return item.doc.origin((item.section, item.index, "name"))
-
-
-def _check_duplicates(run: _Run) -> None:
-    first: dict[tuple[str, tuple[str, ...]], _Item] = {}
-    for item in _named(run):
-        r = item.resource
-        seen = first.setdefault(r.ident, item)
-        if seen is not item:
-            msg = f'duplicate {r.kind} "{r.name}": also defined at {_key_origin(seen)}'
-            run.item_error(item, ("name",), msg, prefix=False)
-
-
-def _check_renames(run: _Run) -> None:
-    declared = {i.resource.ident: i for i in _named(run)}
-    claimed: dict[tuple[str, tuple[str, ...]], _Item] = {}
-    for item in _named(run):
-        r = item.resource
-        if r.renamed_from is None:
-            continue
-        kind = kinds.KINDS[r.kind]
-        old = (r.kind, kinds.natural_key(kind, {**r.fields, "name": r.renamed_from}))
-        other = declared.get(old)
-        if other is item:
-            msg = f'"{r.renamed_from}" is this object\'s own name; remove it'
-        elif other is not None:
-            where = _key_origin(other)
-            msg = f'{r.kind} "{other.resource.name}" is still declared at {where}'
-            msg += " (the old name of a rename must not be declared)"
-        elif old in claimed:
-            prev = claimed[old]
-            where = prev.doc.origin((prev.section, prev.index, "renamed_from"))
-            msg = (
-                f'"{r.renamed_from}" is also claimed by {r.kind} "{prev.resource.name}" at {where}'
-            )
-        else:
-            claimed[old] = item
-            continue
-        run.item_error(item, ("renamed_from",), msg)
-
-
-def _check_references(run: _Run) -> None:
-    names: dict[str, set[tuple[str, ...]]] = {}
-    display: dict[str, list[str]] = {}
-    for item in _named(run):
-        names.setdefault(item.resource.kind, set()).add(item.resource.key)
-        display.setdefault(item.resource.kind, []).append(item.resource.name)
-    for item in run.items:
-        for sub, target, value in _references(item.resource):
-            if isinstance(value, Secret):
-                run.item_error(item, sub, _NO_ENV)
-            elif isinstance(value, str):
-                msg = _unknown_reference(target, value, names, display)
-                if msg:
-                    run.item_error(item, sub, msg)
-
-
-def _references(r: Resource) -> Iterator[tuple[Path, str, Any]]:
-    """``(field path, target kind, value)`` of every by-name reference in a resource."""
-    kind = kinds.KINDS[r.kind]
-    for ref in kind.refs:
-        yield (ref.manifest_field,), ref.target, r.fields.get(ref.manifest_field)
-    if r.kind == "webhook":
-        path: Path = ("filters", *kinds.WEBHOOK_FLOW_LIST)
-        flows = _get(r.fields, path)
-        for i, entry in enumerate(flows if isinstance(flows, list) else []):
-            if isinstance(entry, dict):
-                yield (*path, i, "flow"), "flow", entry.get("flow")
-    if r.kind == "flow":
-        yield from _node_references(r.fields.get("nodes"))
-
-
-def _node_references(nodes: Any) -> Iterator[tuple[Path, str, Any]]:
-    for i, node in enumerate(nodes if isinstance(nodes, list) else []):
-        payload = node.get("payload") if isinstance(node, dict) else None
-        if not isinstance(payload, dict):
-            continue
-        for field_name, target in kinds.PAYLOAD_REFS.values():
-            if target in ("list", "sender_profile"):  # not managed: resolved at plan time
-                continue
-            value = payload.get(field_name)
-            sub = ("nodes", i, "payload", field_name)
-            if isinstance(value, list):
-                yield from (((*sub, j), target, v) for j, v in enumerate(value))
-            else:
-                yield sub, target, value
-
-
-def _get(value: Any, path: Path) -> Any:
-    for part in path:
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
-def _unknown_reference(
-    target: str, value: str, names: dict[str, set[tuple[str, ...]]], display: dict[str, list[str]]
-) -> str | None:
-    """The message for a reference to an undeclared object, or None when it is fine."""
-    kind = kinds.KINDS[target]
-    what = target.replace("_", " ")
-    if target == "pipeline_stage":
-        obj, _, stage = stage_ref(value).partition("/")
-        if obj not in ("lead", "company"):
-            msg = f'pipeline stage "{value}" reads as object "{obj}", which is not lead or company'
-            return msg + f' (for a lead stage whose name has a "/", write "lead/{value}")'
-        if stage in NATIVE_STAGE_NAMES:
-            return None
-        fields = {"object": obj, "name": stage}
-    else:
-        fields = {"name": value}
-    if kinds.natural_key(kind, fields) in names.get(target, set()):
-        return None
-    shown = kinds.display_name(kind, fields)
-    msg = f'unknown {what} "{shown}": not declared in {kind.section}'
-    close = difflib.get_close_matches(shown, display.get(target, []), n=1)
-    return f'{msg} (did you mean "{close[0]}"?)' if close else msg
-
-
-def _check_graphs(run: _Run) -> None:
-    """Flow graph rules (:func:`gsctl.flowgraph.check_graph`) for flows with steps whose
-    nodes and contact sources passed the schema (so no problem is reported twice)."""
-    for item in run.items:
-        fields = item.resource.fields
-        if item.resource.kind != "flow" or "nodes" not in fields:
-            continue
-        if any(p[:1] in (("nodes",), ("contact_sources",)) for p in item.schema_paths):
-            continue
-        for sub, message in check_graph(fields.get("nodes"), fields.get("contact_sources")):
-            run.item_error(item, tuple(sub), message)
