@@ -8,17 +8,40 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
 from . import __version__
 from .cli_api import register
+from .cli_clone import register as register_clone
 from .cli_common import handle_errors
 from .cli_export import register as register_export
 from .errors import ExitCode, GsctlError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class BadUsage(click.UsageError):
+    exit_code = int(ExitCode.ERROR)
+
+
+class GsctlGroup(click.Group):
+    """A click group whose usage errors exit 1 (bad input), not click's 2: exit 2 means
+    "there are changes" for ``plan --detailed-exitcode``."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise BadUsage(exc.format_message(), exc.ctx) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise BadUsage(exc.format_message(), exc.ctx) from None
+
+
+@click.group(cls=GsctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gsctl")
 def main() -> None:
     """gsctl: config-as-code for GetSales workspaces.
@@ -67,6 +90,7 @@ def schema(kind: str | None) -> None:
 
 register(main)
 register_export(main)
+register_clone(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

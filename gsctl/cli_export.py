@@ -13,8 +13,9 @@ from . import kinds, workflow
 from .cli_api import write_atomic
 from .cli_common import Output, api_options, handle_errors, run_config
 from .errors import UsageError
+from .export import Export, filter_kinds, kind_filters
 
-KIND_CHOICE = click.Choice([k.name for k in kinds.MANAGED] + [k.section for k in kinds.MANAGED])
+KIND_HELP = "Only this kind, singular or plural: " + ", ".join(k.name for k in kinds.MANAGED)
 
 
 def schema_ref(out_dir: Path) -> str:
@@ -52,25 +53,42 @@ def check_target(out_dir: Path, force: bool) -> None:
     show_default=True,
     help="Directory for the manifests (one file per kind).",
 )
+@click.option("--kind", "kind_names", multiple=True, metavar="KIND", help=KIND_HELP + ".")
 @click.option(
-    "--kind", "kind_names", multiple=True, type=KIND_CHOICE, help="Only these kinds (repeatable)."
+    "--only",
+    multiple=True,
+    metavar="KIND[/NAME]",
+    help="Only this kind or this one object (repeatable; adds to --kind).",
 )
 @click.option("--force", is_flag=True, help="Write into a non-empty directory without asking.")
 @api_options
 @handle_errors
-def export_cmd(out_dir: str, kind_names: tuple[str, ...], force: bool, **opts: Any) -> None:
+def export_cmd(
+    out_dir: str, kind_names: tuple[str, ...], only: tuple[str, ...], force: bool, **opts: Any
+) -> None:
     """Write the live workspace as manifests that plan reports as unchanged."""
     cfg = run_config((), opts)
     output = Output(opts["no_color"])
-    wanted = [kinds.kind(k).name for k in kind_names] or [k.name for k in kinds.MANAGED]
+    filters = kind_filters(kind_names, only)
     target = Path(out_dir)
     check_target(target, force)
     team_id = workflow.resolve_team(cfg.team, None)
     with workflow.connect(cfg, team_id) as client:
-        exported = workflow.export(cfg, client, wanted, schema_ref=schema_ref(target))
+        exported = workflow.export(
+            cfg, client, filter_kinds(filters), schema_ref=schema_ref(target), filters=filters
+        )
     for name, text in exported.files.items():
         write_atomic(str(target / name), text)
     output.err(f"Exported {exported.count} objects into {len(exported.files)} files in {target}.")
+    summary(output, exported)
+
+
+def summary(output: Output, exported: Export) -> None:
+    """What will not round-trip (dangling references, flow graphs gsctl refuses) and the
+    secret placeholders to set, on stderr."""
+    for (kind, name), problems in sorted(exported.problems.items()):
+        for problem in problems:
+            output.err(f'warning: {kind} "{name}": {problem} (fix it before plan/apply)')
     if exported.secrets:
         output.err(
             "Set these environment variables before plan/apply (secrets are never exported):"

@@ -16,10 +16,10 @@ from typing import Any
 
 from . import __version__, flowgraph, kinds, normalize
 from .diff import FieldChange, field_changes
-from .errors import Diagnostic, ManifestError
+from .errors import Diagnostic, ManifestError, UsageError
 from .live import LiveState
 from .model import Desired, Resource, mask, reveal
-from .refs import references_of, stage_ref
+from .refs import references_of
 
 ACTION_ORDER = {"create": 0, "update": 1, "replace": 2, "delete": 3}
 
@@ -154,8 +154,9 @@ def parse_only(only: Iterable[str]) -> list[tuple[str, str | None]]:
         try:
             k = kinds.kind(kind_text)
         except KeyError as exc:
-            raise ManifestError(
-                [Diagnostic("--only", 0, 0, f"unknown kind {kind_text!r} in --only {item!r}")]
+            known = ", ".join(k.name for k in kinds.MANAGED)
+            raise UsageError(
+                f"unknown kind {kind_text!r} in --only {item!r}; one of: {known}"
             ) from exc
         out.append((k.name, name or None))
     return out
@@ -182,19 +183,17 @@ def fetch_kinds(desired: Desired, scope: Iterable[str]) -> set[str]:
     return wanted
 
 
-def check_references(desired: Desired, live: LiveState, scope: Iterable[str]) -> None:
-    """Every reference of an in-scope object names a declared or live object."""
-    declared = {(r.kind, r.name) for r in desired.resources}
-    declared |= {
-        ("pipeline_stage", stage_ref(r.name))
-        for r in desired.resources
-        if r.kind == "pipeline_stage"
-    }
+def check_references(
+    desired: Desired, live: LiveState, filters: list[tuple[str, str | None]]
+) -> None:
+    """Every reference of an in-scope object names an in-scope declared object or a live one.
+
+    A declared object outside ``--only`` does not count: this run would not create it.
+    """
+    in_run = [r for r in desired.resources if in_scope(filters, r.kind, r.name)]
+    declared = {(r.kind, r.name) for r in in_run}
     problems = []
-    kinds_in_scope = set(scope)
-    for res in desired.resources:
-        if res.kind not in kinds_in_scope:
-            continue
+    for res in in_run:
         for target, name in sorted(references_of(res.kind, res.fields)):
             if (target, name) in declared or live.names.has(target, name):
                 continue
@@ -204,8 +203,8 @@ def check_references(desired: Desired, live: LiveState, scope: Iterable[str]) ->
                     where.path if where else "?",
                     where.line if where else 0,
                     where.column if where else 0,
-                    f"references {target} {name!r}, which is neither in the manifests "
-                    "nor in the workspace",
+                    f"references {target} {name!r}, which is neither in the workspace "
+                    "nor among the objects this run creates (check --only)",
                     res.kind,
                     res.name,
                 )
@@ -289,7 +288,7 @@ def build_plan(
 
     filters = parse_only(options.only)
     scope = scope_kinds(filters)
-    check_references(desired, live, scope)
+    check_references(desired, live, filters)
     changes: list[Change] = []
     unmanaged: list[Resource] = []
     unchanged = 0

@@ -192,7 +192,7 @@ def webhook_flow_names(filters: Any) -> list[str]:
 
 def secret_placeholder(kind: str, name: str, field: str) -> str:
     """The ``${env:...}`` placeholder export writes for a secret field."""
-    slug = "".join(c if c.isalnum() else "_" for c in name.upper()).strip("_")
+    slug = "".join(c if c.isascii() and c.isalnum() else "_" for c in name.upper()).strip("_")
     return f"${{env:GSCTL_{kind.upper()}_{slug}_{field.upper()}}}"
 
 

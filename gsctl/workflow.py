@@ -217,16 +217,17 @@ def managed_kind_names() -> list[str]:
 
 
 def export(
-    cfg: RunConfig, client: Client, kind_names: Sequence[str], *, schema_ref: str | None = None
+    cfg: RunConfig,
+    client: Client,
+    kind_names: Sequence[str],
+    *,
+    schema_ref: str | None = None,
+    filters: Sequence[tuple[str, str | None]] = (),
 ) -> Any:
-    """Fetch ``kind_names`` (with what their references need) and build manifests."""
-    from .export import export_live
+    """Fetch ``kind_names`` (with what their references need) and build manifests of the
+    objects ``filters`` select (:func:`gsctl.export.kind_filters`; empty: all)."""
+    from .export import export_live, fetch_plan
 
-    wanted = set(kind_names) | {"sender_profile", "list"}
-    wanted |= {ref.target for name in kind_names for ref in kinds.KINDS[name].refs}
-    if "flow" in kind_names:
-        wanted |= {"tag", "template", "pipeline_stage", "webhook", "flow"}
-    if "webhook" in kind_names:
-        wanted.add("flow")
-    live = fetch(client, wanted, steps_for=None, parallelism=cfg.parallelism)
-    return export_live(live, kind_names, schema_ref=schema_ref)
+    wanted, steps_for = fetch_plan(kind_names)
+    live = fetch(client, wanted, steps_for=steps_for, parallelism=cfg.parallelism)
+    return export_live(live, kind_names, schema_ref=schema_ref, filters=filters)

@@ -185,3 +185,11 @@ def test_validation_error_sends_nothing(emulator, tmp_path: Path) -> None:
     assert "ws.yaml:3:" in result.stderr
     assert "Traceback" not in result.output
     assert emulator.requests[before:] == []
+
+
+def test_usage_errors_exit_1_not_2(emulator, tmp_path: Path) -> None:
+    write(tmp_path, "ws.yaml", BASIC)
+    result = run(emulator, "plan", str(tmp_path), "--format", "xml", "--detailed-exitcode")
+    assert result.exit_code == 1  # 2 would read as "there are changes"
+    assert "Invalid value for '--format'" in result.stderr
+    assert run(emulator, "no-such-command").exit_code == 1

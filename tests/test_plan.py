@@ -222,3 +222,19 @@ def test_changes_sorted_by_level_action_kind_name() -> None:
         ("delete", "tag", "zz"),
         ("create", "webhook", "W"),
     ]
+
+
+def test_only_does_not_count_declared_objects_outside_the_scope() -> None:
+    flow = res("flow", name="F", workspace="Inbound", use_sender_schedule=True)
+    flow.origins[("workspace",)] = Origin("flows.yaml", 3, 16)
+    d = desired(res("flow_workspace", name="Inbound"), flow)
+    assert actions(make(d, live())) == [
+        ("create", "flow_workspace", "Inbound"),
+        ("create", "flow", "F"),
+    ]
+    with pytest.raises(ManifestError) as err:
+        make(d, live(), only=("flow",))
+    assert str(err.value).startswith('flows.yaml:3:16: flow "F": references flow_workspace')
+    assert "check --only" in str(err.value)
+    lv = live(res("flow_workspace", "w1", name="Inbound"))
+    assert actions(make(d, lv, only=("flow",))) == [("create", "flow", "F")]
