@@ -23,15 +23,10 @@ from .refs import NameIndex, ref_name, references_of, stage_ref, to_api
 
 
 class ApiClient(FlowClient, Protocol):
-    def list_all(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]: ...
+    """What the executor needs of :class:`gsctl.client.Client` (``create`` and the flow
+    calls come from :class:`~gsctl.flowops.FlowClient`)."""
 
-    def create(
-        self,
-        path: str,
-        body: dict[str, Any],
-        *,
-        find_existing: Callable[[], dict[str, Any] | None] | None = None,
-    ) -> dict[str, Any]: ...
+    def list_all(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]: ...
 
     def update(self, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
 

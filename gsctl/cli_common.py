@@ -141,11 +141,5 @@ def run_config(paths: tuple[str, ...], opts: dict[str, Any]) -> Any:
         parallelism=opts["parallelism"],
         rate_limit=opts["rate_limit"] or (None if opts["emulator"] else DEFAULT_RATE_LIMIT),
         verbose_log=log if opts["verbose"] else None,
-        plan=PlanOptions(
-            only=tuple(opts.get("only") or ()),
-            prune=bool(opts.get("prune")),
-            force=bool(opts.get("force")),
-            allow_replace=bool(opts.get("allow_replace")),
-            rotate_secrets=bool(opts.get("rotate_secrets")),
-        ),
+        plan=PlanOptions.from_dict(opts),
     )

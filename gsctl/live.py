@@ -64,10 +64,13 @@ def fetch(
     *,
     steps_for: Iterable[str] | None = None,
     parallelism: int = 4,
+    renames: Iterable[tuple[str, str, str]] = (),
 ) -> LiveState:
     """Fetch ``kind_names`` (managed or reference kinds) and the steps of some flows.
 
     ``steps_for``: flow names whose active version is read; None means every flow.
+    ``renames``: (kind, old name, new name) of pending renames; references to the old
+    object read as its new name, so a rename alone changes no referencing object.
     """
     wanted = sorted(set(kind_names))
     state = LiveState(fetched=frozenset(wanted))
@@ -80,6 +83,9 @@ def fetch(
         state.raw[name] = lists[name]
         for obj in lists[name]:
             state.names.add(name, ref_name(k, obj), obj["uuid"])
+    for kind, old, new in renames:
+        if kind in state.fetched and state.names.has(kind, old) and not state.names.has(kind, new):
+            state.names.add(kind, new, state.names.uuid(kind, old))
     if "flow" in wanted:
         _fetch_versions(client, state, steps_for, parallelism)
     for name in wanted:

@@ -32,6 +32,17 @@ class PlanOptions:
     allow_replace: bool = False
     rotate_secrets: bool = False
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanOptions:
+        """From a plan file's ``options`` or the CLI's keyword arguments."""
+        return cls(
+            only=tuple(data.get("only") or ()),
+            prune=bool(data.get("prune")),
+            force=bool(data.get("force")),
+            allow_replace=bool(data.get("allow_replace")),
+            rotate_secrets=bool(data.get("rotate_secrets")),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "only": list(self.only),
@@ -172,6 +183,17 @@ def scope_kinds(filters: list[tuple[str, str | None]]) -> tuple[str, ...]:
     if not filters:
         return tuple(k.name for k in kinds.MANAGED)
     return tuple(k.name for k in kinds.MANAGED if any(f[0] == k.name for f in filters))
+
+
+def pending_renames(desired: Desired) -> list[tuple[str, str, str]]:
+    """(kind, old reference name, new reference name) for every ``renamed_from``."""
+    out = []
+    for r in desired.resources:
+        if r.renamed_from is not None:
+            k = kinds.KINDS[r.kind]
+            old = kinds.display_name(k, {**r.fields, "name": r.renamed_from})
+            out.append((r.kind, old, r.name))
+    return out
 
 
 def fetch_kinds(desired: Desired, scope: Iterable[str]) -> set[str]:

@@ -28,6 +28,7 @@ from .plan import (
     desired_digest,
     fetch_kinds,
     parse_only,
+    pending_renames,
     scope_kinds,
 )
 from .validate import load_desired
@@ -113,7 +114,13 @@ def make_plan(
     scope = scope_kinds(parse_only(cfg.plan.only))
     wanted = fetch_kinds(desired, scope)
     steps_for = [r.name for r in desired.by_kind("flow") if "nodes" in r.fields]
-    live = fetch(client, wanted, steps_for=steps_for, parallelism=cfg.parallelism)
+    live = fetch(
+        client,
+        wanted,
+        steps_for=steps_for,
+        parallelism=cfg.parallelism,
+        renames=pending_renames(desired),
+    )
     check_flow_transitions(desired, live)
     manifests = {"paths": list(cfg.paths), "digest": desired_digest(desired)}
     plan = build_plan(
@@ -180,15 +187,8 @@ def read_plan_file(path: str) -> dict[str, Any]:
 
 def config_for_saved(cfg: RunConfig, saved: dict[str, Any], paths: Sequence[str]) -> RunConfig:
     """The run configuration the saved plan was made with (paths, scope, options)."""
-    opts = saved.get("options") or {}
-    plan_opts = PlanOptions(
-        only=tuple(opts.get("only") or ()),
-        prune=bool(opts.get("prune")),
-        force=bool(opts.get("force")),
-        allow_replace=bool(opts.get("allow_replace")),
-        rotate_secrets=bool(opts.get("rotate_secrets")),
-    )
-    manifest_paths = tuple(paths) or tuple((saved.get("manifests") or {}).get("paths") or ("."))
+    plan_opts = PlanOptions.from_dict(saved.get("options") or {})
+    manifest_paths = tuple(paths) or tuple((saved.get("manifests") or {}).get("paths") or (".",))
     team = saved.get("team_id")
     return replace(
         cfg, paths=manifest_paths, plan=plan_opts, team=str(team) if team is not None else cfg.team
@@ -229,5 +229,10 @@ def export(
     from .export import export_live, fetch_plan
 
     wanted, steps_for = fetch_plan(kind_names)
-    live = fetch(client, wanted, steps_for=steps_for, parallelism=cfg.parallelism)
+    live = fetch(
+        client,
+        wanted,
+        steps_for=steps_for,
+        parallelism=cfg.parallelism,
+    )
     return export_live(live, kind_names, schema_ref=schema_ref, filters=filters)

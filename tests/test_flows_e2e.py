@@ -200,3 +200,16 @@ def test_deleting_a_running_flow_stops_it_first(emulator, tmp_path: Path) -> Non
         ("DELETE", f"/flows/api/flows/{uuid}")
     )
     assert [f["name"] for f in objects(emulator, "flow")] == ["A"]
+
+
+def test_renaming_a_referenced_tag_changes_only_the_tag(emulator, tmp_path: Path) -> None:
+    write(tmp_path, "ws.yaml", CYCLES)
+    assert run(emulator, "apply", str(tmp_path), "--auto-approve").exit_code == 0
+    renamed = CYCLES.replace("  - name: Warm\n", "  - {name: Hot, renamed_from: Warm}\n")
+    write(tmp_path, "ws.yaml", renamed.replace("payload: {tag: Warm}", "payload: {tag: Hot}"))
+    plan = plan_json(emulator, tmp_path)
+    assert [(c["action"], c["kind"], c["name"]) for c in plan["changes"]] == [
+        ("update", "tag", "Hot")
+    ]
+    assert run(emulator, "apply", str(tmp_path), "--auto-approve").exit_code == 0
+    assert run(emulator, "plan", str(tmp_path), "--detailed-exitcode").exit_code == 0
