@@ -8,13 +8,15 @@ the run (:class:`gsctl.validate._Run`); none raises.
 from __future__ import annotations
 
 import difflib
+import unicodedata
+import urllib.parse
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from gsctl import kinds
 from gsctl.flowgraph import check_graph
 from gsctl.manifest import Path
-from gsctl.model import Origin, Resource, Secret
+from gsctl.model import Origin, Resource, Secret, reveal
 from gsctl.refs import stage_ref
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ NO_ENV = "names and references cannot use ${env:...}"
 
 
 def check_all(run: _Run) -> None:
+    _check_values(run)
     _check_duplicates(run)
     _check_renames(run)
     _check_references(run)
@@ -168,3 +171,43 @@ def _check_graphs(run: _Run) -> None:
             continue
         for sub, message in check_graph(fields.get("nodes"), fields.get("contact_sources")):
             run.item_error(item, tuple(sub), message)
+
+
+def _check_values(run: _Run) -> None:
+    """Rules the API enforces that the JSON Schema cannot express."""
+    for item in run.items:
+        r = item.resource
+        name = r.fields.get("name")
+        if isinstance(name, str) and any(unicodedata.category(c) == "Cc" for c in name):
+            run.item_error(item, ("name",), "a name cannot contain control characters")
+        if r.kind == "pipeline_stage" and name in kinds.NATIVE_STAGE_NAMES:
+            msg = (
+                f'"{name}" is a native stage: every team has it and gsctl never manages it; '
+                "reference it from flows without declaring it"
+            )
+            run.item_error(item, ("name",), msg)
+        for field_name in kinds.KINDS[r.kind].masked_urls:
+            if field_name in r.fields and not _is_http_url(reveal(r.fields[field_name])):
+                run.item_error(item, (field_name,), "must be an absolute http(s) URL")
+        if r.kind == "flow":
+            _check_timeblocks(run, item)
+
+
+def _is_http_url(value: Any) -> bool:
+    if isinstance(value, str) and "${" in value:
+        return True  # interpolation failed and was reported already
+    if not isinstance(value, str) or any(c.isspace() for c in value):
+        return False
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _check_timeblocks(run: _Run, item: _Item) -> None:
+    schedule = item.resource.fields.get("schedule")
+    blocks = schedule.get("timeblocks") if isinstance(schedule, dict) else None
+    for i, block in enumerate(blocks if isinstance(blocks, list) else []):
+        if not isinstance(block, dict):
+            continue
+        low, high = block.get("min"), block.get("max")
+        if isinstance(low, int) and isinstance(high, int) and high <= low:
+            run.item_error(item, ("schedule", "timeblocks", i, "max"), "must be greater than min")

@@ -6,6 +6,7 @@ a traceback is a bug (``-v`` adds detail, never secrets).
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from typing import Any
@@ -49,6 +50,9 @@ def main() -> None:
     Keep tags, custom fields, pipeline stages, flow workspaces, flows, AI agents, templates,
     webhooks and LLM connections as YAML in git; plan and apply them like Terraform.
     """
+    # A command builds many small objects once and keeps them: collect garbage rarely
+    # (bench/: about 10% of a 20,000-object plan).
+    gc.set_threshold(100_000, 50, 50)
 
 
 @main.command()

@@ -36,14 +36,25 @@ class FieldChange:
 
 
 def _plain(value: Any) -> Any:
-    """Secrets become comparable tagged tuples so deepdiff sees value changes, not types."""
+    """Secrets compare by value (a live value never is a Secret; the desired one may be)."""
     if isinstance(value, Secret):
-        return ("\0secret", value.reveal())
+        return value.reveal()
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal with equal types all the way down (``1 == True`` and ``1 == 1.0`` are changes)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def _get(tree: Any, parts: list[Any]) -> Any:
@@ -73,6 +84,8 @@ def _parts_to_list_root(parts: list[Any], before: Any, after: Any) -> list[Any]:
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
     """Changed leaves between ``before`` (live) and ``after`` (desired), sorted by path."""
     b, a = _plain(before), _plain(after)
+    if _same(b, a):
+        return []  # the common case, and much cheaper than a DeepDiff
     dd = DeepDiff(b, a, verbose_level=2, view="tree")
     paths: dict[str, list[Any]] = {}
     for level_list in dd.values():

@@ -11,6 +11,14 @@ from enum import IntEnum
 from typing import Any
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``): names from manifests
+    or the API must not forge output lines or send terminal escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 class ExitCode(IntEnum):
     """Exit codes of every gsctl command (documented in the README)."""
 
@@ -53,7 +61,7 @@ class Diagnostic:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.column}: "
-        what = f'{self.kind} "{self.name}": ' if self.kind else ""
+        what = f'{self.kind} "{printable(self.name)}": ' if self.kind else ""
         prefix = "warning: " if self.severity == "warning" else ""
         return f"{where}{prefix}{what}{self.message}"
 

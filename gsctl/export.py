@@ -3,7 +3,8 @@
 One document per kind, objects sorted by name, fields in the kind table's order, fields equal
 to the API's documented default left out, references by name, and secrets as ``${env:...}``
 placeholders: a re-export gives byte-identical files, and ``plan`` against the same team
-right after an export reports no changes.
+right after an export reports no changes. A webhook URL with userinfo or a credential-like
+query parameter (``token=``, ``api_key=``...) is exported as a placeholder too.
 
 Text that reads as interpolation (``${``) is written escaped (``$${``), so the manifests load
 back to the live value. A live reference to an object that no longer exists (a dangling
@@ -24,7 +25,7 @@ from .flowgraph import check_graph
 from .live import LiveState
 from .manifest import dump_yaml
 from .model import Resource
-from .refs import secret_placeholder
+from .refs import secret_placeholder, url_has_hidden_parts
 
 Filter = tuple[str, str | None]  # (kind name, object name or None for the whole kind)
 
@@ -106,6 +107,9 @@ def manifest_item(res: Resource, placeholders: dict[str, str] | None = None) -> 
             chosen = (placeholders or {}).get(name)
             item[name] = chosen or secret_placeholder(res.kind, res.name, name)
             continue
+        if name in (placeholders or {}):  # a URL holding a token: never written in clear
+            item[name] = (placeholders or {})[name]
+            continue
         if name not in res.fields:
             continue
         value = res.fields[name]
@@ -159,10 +163,12 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
 
 
 def _placeholders(k: kinds.Kind, res: Resource, used: set[str]) -> dict[str, str]:
-    """One placeholder per secret field, unique in the export (``_2``, ``_3``... on a clash
-    of names that differ only in punctuation or case)."""
+    """One placeholder per secret field, and per URL field whose userinfo or query may hold
+    a token, unique in the export (``_2``, ``_3``... on a clash of names that differ only
+    in punctuation or case)."""
     out: dict[str, str] = {}
-    for secret in k.secret:
+    hidden = [f for f in k.masked_urls if url_has_hidden_parts(res.fields.get(f))]
+    for secret in [*k.secret, *hidden]:
         base = secret_placeholder(res.kind, res.name, secret)[len("${env:") : -1]
         name, n = base, 2
         while name in used:

@@ -43,6 +43,9 @@ class Kind:
     defaults: dict[str, Any] = field(default_factory=dict)  # server defaults (normalisation)
     list_filters: tuple[dict[str, str], ...] = ({},)  # one list call per entry
     label_field: str | None = None  # read-only kinds: the field used as name
+    # URL fields whose userinfo and credential-like query values (refs.mask_url) may carry
+    # a token: masked in plans, exported as ${env:...} placeholders when they have any.
+    masked_urls: tuple[str, ...] = ()
 
     def api_name(self, manifest_field: str) -> str:
         """API field for a manifest field."""
@@ -227,6 +230,7 @@ KINDS: dict[str, Kind] = {
             fields=("name", "event", "request_method", "target_url", "filters", "status"),
             required=("name", "event", "target_url"),
             defaults={"request_method": "POST", "status": "on", "filters": None},
+            masked_urls=("target_url",),
         ),
         Kind(
             name="sender_profile",

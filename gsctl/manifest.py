@@ -298,10 +298,17 @@ class _Builder:
             self._check_comment_value(node, path)
         method = "construct_yaml_" + node.tag.rsplit(":", 1)[1]
         try:
-            return getattr(self.constructor, method)(node)
+            value = getattr(self.constructor, method)(node)
         except (ValueError, TypeError) as exc:
             msg = f"value {node.value!r} is not a valid {node.tag.rsplit(':', 1)[1]}"
             raise _Fatal(msg, node.start_mark) from exc
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                msg = "invalid text: a lone surrogate escape (such as \\ud800) is not a character"
+                raise _Fatal(msg, node.start_mark) from None
+        return value
 
     def _check_comment_value(self, node: yaml.ScalarNode, path: Path) -> None:
         """``color: #F4A300`` reads as an empty value plus a comment: say so."""

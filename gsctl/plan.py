@@ -18,8 +18,8 @@ from . import __version__, flowgraph, kinds, normalize
 from .diff import FieldChange, field_changes
 from .errors import Diagnostic, ManifestError, UsageError
 from .live import LiveState
-from .model import Desired, Resource, mask, reveal
-from .refs import references_of
+from .model import Desired, Resource, has_secret, mask, reveal
+from .refs import mask_url, references_of
 
 ACTION_ORDER = {"create": 0, "update": 1, "replace": 2, "delete": 3}
 
@@ -288,7 +288,7 @@ def compare(d: Resource, live: Resource, rotate_secrets: bool) -> Change | None:
                 steps = [{"op": "change", "node_id": None, "type": "graph", "fields": []}]
         left.pop("steps")
         right.pop("steps")
-    changes = field_changes(right, left)
+    changes = mask_urls(d.kind, field_changes(right, left))
     if not changes and not steps:
         return None
     k = kinds.KINDS[d.kind]
@@ -354,10 +354,25 @@ def _create_fields(d: Resource) -> list[FieldChange]:
     k = kinds.KINDS[d.kind]
     out = []
     for name, value in normalize.create_fields(d).items():
-        sensitive = name in k.secret or value.__class__.__name__ == "Secret"
+        sensitive = name in k.secret or has_secret(value)
         out.append(FieldChange(name, None, value, sensitive=sensitive))
-    return out
+    return mask_urls(d.kind, out)
 
 
 def _delete_fields(lv: Resource) -> list[FieldChange]:
-    return [FieldChange(name, value, None) for name, value in sorted(lv.fields.items())]
+    fields = [FieldChange(name, value, None) for name, value in sorted(lv.fields.items())]
+    return mask_urls(lv.kind, fields)
+
+
+def mask_urls(kind: str, changes: list[FieldChange]) -> list[FieldChange]:
+    """Hide the token-carrying parts of URL fields (userinfo, query values) in a plan; a
+    change only there shows as ``(sensitive)``."""
+    masked = kinds.KINDS[kind].masked_urls
+    out = []
+    for f in changes:
+        if f.path in masked and not f.sensitive:
+            before, after = mask_url(f.before), mask_url(f.after)
+            if (before, after) != (f.before, f.after):
+                f = FieldChange(f.path, before, after, sensitive=before == after)
+        out.append(f)
+    return out

@@ -7,7 +7,9 @@ versions and are translated by :mod:`gsctl.flowgraph`; here a flow is its scalar
 
 from __future__ import annotations
 
+import re
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -236,3 +238,32 @@ def _step_references(fields: dict[str, Any]) -> set[tuple[str, str]]:
                 if isinstance(label, str):
                     out.add(("sender_profile", label))
     return out
+
+
+# Query parameters whose values are credentials by their name (token=, api_key=, sig=, ...).
+SECRET_PARAM = re.compile(r"token|key|secret|passw|pwd|sig|auth|credential|session", re.I)
+
+
+def mask_url(value: Any) -> Any:
+    """``value`` with its userinfo and the values of credential-like query parameters
+    (:data:`SECRET_PARAM`) replaced by ``(sensitive)``. Non-strings are returned as is.
+
+    A token in the path (``/services/T0/B0/XXXX``) cannot be told from a path: write such a
+    URL as ``${env:NAME}`` and the whole value is sensitive."""
+    if not isinstance(value, str):
+        return value
+    parts = urllib.parse.urlsplit(value)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "(sensitive)@" + netloc.rsplit("@", 1)[1]
+    query = "&".join(_mask_param(p) for p in parts.query.split("&")) if parts.query else ""
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _mask_param(pair: str) -> str:
+    name, sep, _ = pair.partition("=")
+    return f"{name}=(sensitive)" if sep and SECRET_PARAM.search(name) else pair
+
+
+def url_has_hidden_parts(value: Any) -> bool:
+    return isinstance(value, str) and mask_url(value) != value

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from .diff import FieldChange
+from .errors import printable
 from .model import SENSITIVE, mask
 from .plan import Change, Plan
 
@@ -91,7 +92,7 @@ def change_header(c: Change) -> str:
     extra = ""
     if c.action == "replace":
         extra = f" (create-only: {', '.join(sorted(c.field_names()))})"
-    return f'{SYMBOLS[c.action]} {c.kind} "{c.name}"{extra}'
+    return f'{SYMBOLS[c.action]} {c.kind} "{printable(c.name)}"{extra}'
 
 
 def plan_text(plan: Plan, *, color: bool = False) -> str:
@@ -107,7 +108,7 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
         lines.append(
             f"Unmanaged (live, not in the manifests; --prune deletes them): {len(plan.unmanaged)}"
         )
-        lines.extend(f'  {r.kind} "{r.name}"' for r in plan.unmanaged)
+        lines.extend(f'  {r.kind} "{printable(r.name)}"' for r in plan.unmanaged)
     if plan.violations:
         lines.append("")
         lines.append("Refused by safety gates:")
@@ -128,7 +129,7 @@ def _md_escape(text: str) -> str:
 
 
 def _md_change(c: Change) -> list[str]:
-    lines = [f'{SYMBOLS[c.action]} {c.kind} "{c.name}"']
+    lines = [f'{SYMBOLS[c.action]} {c.kind} "{printable(c.name)}"']
     shown = c.fields if c.action != "delete" else []
     lines.extend(f"    {line}" for f in shown for line in field_lines(f, c.action))
     lines.extend(f"    steps: {step_line(s)}" for s in c.steps)
@@ -177,7 +178,7 @@ def _md_sections(plan: Plan) -> list[list[str]]:
             ]
         )
     if plan.unmanaged:
-        body = [f'{r.kind} "{r.name}"' for r in plan.unmanaged]
+        body = [f'{r.kind} "{printable(r.name)}"' for r in plan.unmanaged]
         sections.append(
             [
                 f"<details><summary>Unmanaged: {len(plan.unmanaged)} "
@@ -221,7 +222,8 @@ def progress_line(outcome: Any) -> str:
     """One line per finished operation (apply progress on stderr)."""
     c = outcome.change
     phase = "" if outcome.phase == "main" else f" [{outcome.phase}]"
-    text = f'{SYMBOLS[c.action]} {c.kind} "{c.name}"{phase}: {outcome.status.replace("_", " ")}'
+    status = outcome.status.replace("_", " ")
+    text = f'{SYMBOLS[c.action]} {c.kind} "{printable(c.name)}"{phase}: {status}'
     return text + (f": {outcome.message}" if outcome.message and outcome.status != "done" else "")
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gsctl import checks, errors, interpolate, kinds, manifest, schema
+from gsctl import checks, errors, interpolate, kinds, manifest, schema, steps
 from gsctl.errors import Diagnostic
 from gsctl.manifest import Document, Path, Problem
 from gsctl.model import Desired, Origin, Resource, Secret, Settings, reveal
@@ -80,6 +80,7 @@ class _Item:
     index: int
     resource: Resource
     schema_paths: set[Path] = field(default_factory=set)  # field paths with schema problems
+    aliases: dict[Path, Path] = field(default_factory=dict)  # compiled node path -> step path
 
 
 @dataclass
@@ -96,7 +97,8 @@ class _Run:
     def item_error(
         self, item: _Item, sub: Path, message: str, severity: str = "error", *, prefix: bool = True
     ) -> None:
-        """A diagnostic located at ``sub`` within the item, its message prefixed by ``sub``."""
+        """A diagnostic located at ``sub`` (a compiled step: the step) within the item."""
+        sub = steps.source_path(sub, item.aliases)
         origin = item.doc.origin((item.section, item.index, *sub))
         self.out.append(_diag(origin, message, sub if prefix else (), item.resource, severity))
 
@@ -278,7 +280,7 @@ def _item(
     buckets: dict[tuple[str, int], dict[Path, Origin]],
     recheck: set[Path],
 ) -> _Item:
-    plain = {k: raw[k] for k in kind.fields if k in raw}  # in kinds.py order
+    plain = {k: raw[k] for k in (*kind.fields, *steps.SUGAR.get(kind.name, ())) if k in raw}
     result = interpolate.interpolate(plain, ctx)
     fields: dict[str, Any] = result.value
     renamed = raw.get("renamed_from")
@@ -308,4 +310,20 @@ def _item(
     for f in kind.natural_key:
         if isinstance(fields.get(f), Secret):
             run.item_error(item, (f,), checks.NO_ENV)
+    if "steps" in fields:
+        _compile_steps(run, item)
     return item
+
+
+def _compile_steps(run: _Run, item: _Item) -> None:
+    """``steps`` -> ``nodes`` (:mod:`gsctl.steps`), compiled values located at their step.
+    Nothing is compiled, and no second problem reported, at a step with a schema problem."""
+    fields, where = item.resource.fields, (item.section, item.index, "steps")
+    bad = {p.path[3:4] for d, p in run.raw if d is item.doc and p.path[:3] == where}
+    out = steps.compile_flow(fields.pop("steps"), fields)
+    for sub, message in (p for p in out.problems if p[0][1:2] not in bad):
+        run.item_error(item, sub, message)
+    if out.fields and not bad:
+        fields.update(out.fields)
+        item.aliases, at = out.origins, item.doc.origin
+        item.resource.origins.update({p: at((*where[:2], *s)) for p, s in out.origins.items()})

@@ -118,3 +118,13 @@ def test_markdown_truncates_under_the_comment_limit() -> None:
     assert text.count("```") % 2 == 0  # fences stay balanced
     assert text.count("<details>") == text.count("</details>")
     assert "| 5000 | 0 | 0 | 0 | 0 | 0 |" in text
+
+
+def test_names_with_control_characters_are_escaped() -> None:
+    change = Change(
+        "create", "tag", 'Warm\n+ tag "forged"\x1b[2J', None, [FieldChange("name", None, "x")]
+    )
+    plan = Plan([change], 0, [], "sha256:x", 1, "u", PlanOptions(), ("tag",))
+    for text in (render.plan_text(plan), render.plan_markdown(plan)):
+        assert "\x1b" not in text
+        assert '+ tag "Warm\\n+ tag "forged"\\x1b[2J"' in text

@@ -1,0 +1,125 @@
+"""Benchmarks 1 and 4: ``gsctl plan`` with no changes, and how its time scales.
+
+For each size (default 1k, 5k, 20k managed objects of mixed kinds) an in-process emulator
+(rate limit off) is seeded and ``gsctl export`` writes matching manifests. ``gsctl plan
+--detailed-exitcode`` then runs ``--repeat`` times in a child process; the table shows the
+median wall time, gsctl's CPU time (user + sys) and peak RSS (from ``os.wait4``), and the
+HTTP requests the emulator served against the minimum the API allows (list pages of 100 per
+kind, pipeline stages listed once per object type, one version read per flow).
+
+The scaling table divides the plan time at the largest size by the time at the smallest. The
+target is linear growth with 25 % slack: ``1.25 * size ratio`` (25 for 20k over 1k).
+
+Usage: ``python bench/plan_bench.py [--quick] [--sizes 1k,5k,20k] [--repeat 3] [--check]``
+(``--check``: exit 1 when the requests are not minimal or the scaling target is missed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+import _common as c
+
+QUICK_SIZES = "100,400"
+FULL_SIZES = "1k,5k,20k"
+SLACK = 1.25
+
+
+@dataclass
+class Result:
+    size: int
+    wall: float
+    cpu: float
+    rss_mb: float
+    requests: int
+    minimum: int
+    seed_s: float
+
+
+def measure(size: int, repeat: int) -> Result:
+    minimum = sum(c.minimum_requests(size).values())
+    walls, cpus, rss, counts = [], [], [], []
+    with c.workspace(size) as ws:
+        for _ in range(repeat):
+            ws.server.requests.clear()
+            run = ws.plan(None, "--detailed-exitcode")
+            if run.returncode != 0:
+                raise SystemExit(
+                    f"plan at {size} objects: exit {run.returncode} (expected 0, no changes)\n"
+                    f"{run.stdout[-2000:]}\n{run.stderr[-2000:]}"
+                )
+            walls.append(run.wall)
+            cpus.append(run.cpu)
+            rss.append(run.max_rss_mb)
+            counts.append(ws.count_requests())
+        seed_s = ws.seed_seconds
+    return Result(size, c.median(walls), c.median(cpus), max(rss), max(counts), minimum, seed_s)
+
+
+def plan_table(results: list[Result]) -> str:
+    rows = [
+        [
+            c.size_label(r.size),
+            f"{r.wall:.2f}",
+            f"{r.cpu:.2f}",
+            f"{r.rss_mb:.0f}",
+            r.requests,
+            r.minimum,
+            "yes" if r.requests == r.minimum else "NO",
+        ]
+        for r in results
+    ]
+    headers = ["objects", "wall s", "CPU s", "peak RSS MB", "requests", "minimum", "minimal"]
+    return c.table(headers, rows)
+
+
+def scaling_table(results: list[Result]) -> tuple[str, bool]:
+    small, big = results[0], results[-1]
+    size_ratio = big.size / small.size
+    target = SLACK * size_ratio
+    ratio = big.wall / small.wall
+    cpu_ratio = big.cpu / small.cpu
+    ok = ratio <= target
+    row = [
+        f"{c.size_label(big.size)} / {c.size_label(small.size)}",
+        f"{size_ratio:.0f}",
+        f"{big.wall:.2f} / {small.wall:.2f}",
+        f"{ratio:.1f}",
+        f"{cpu_ratio:.1f}",
+        f"<= {target:.0f}",
+        "pass" if ok else "FAIL",
+    ]
+    headers = ["sizes", "size ratio", "wall s", "time ratio", "CPU ratio", "target", "result"]
+    return c.table(headers, [row]), ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 1 run")
+    parser.add_argument("--sizes", help=f"comma-separated sizes (default {FULL_SIZES})")
+    parser.add_argument("--repeat", type=int, help="plan runs per size (default 3; quick 1)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    sizes = c.parse_sizes(args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES))
+    repeat = args.repeat or (1 if args.quick else 3)
+    c.print_machine("plan, no changes (benchmark 1) and scaling (benchmark 4)")
+    results = []
+    for size in sorted(sizes):
+        results.append(measure(size, repeat))
+        print(f"  measured {c.size_label(size)} objects", file=sys.stderr, flush=True)
+    print(f"## plan, no changes (median of {repeat} runs; gsctl in a child process)")
+    print(plan_table(results))
+    print()
+    scaled = True
+    if len(results) > 1:
+        text, scaled = scaling_table(results)
+        print("## scaling: plan time at the largest size over the smallest")
+        print(text)
+    minimal = all(r.requests == r.minimum for r in results)
+    return 1 if args.check and not (minimal and scaled) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
