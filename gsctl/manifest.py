@@ -111,10 +111,45 @@ class _Loader(yaml.SafeLoader):
 
 
 # Timestamps stay strings; "=" (the YAML 1.1 value tag) has no safe constructor.
-_Loader.yaml_implicit_resolvers = {
+_RESOLVERS = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in (_TAG + "timestamp", _TAG + "value")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.yaml_implicit_resolvers = _RESOLVERS
+
+_CLoaderBase: Any = getattr(yaml, "CSafeLoader", None)
+if _CLoaderBase is not None:
+
+    class _CLoader(_CLoaderBase):
+        """libyaml's parser and composer (several times faster), same resolvers."""
+
+        yaml_implicit_resolvers = _RESOLVERS
+
+
+def _compose_fast(text: str) -> Any:
+    """Compose with libyaml when it is installed and the text is valid YAML within the depth
+    limit; None means "use the pure-Python loader" (which words every error the same way).
+
+    libyaml's composer recurses in C, so the depth is checked first over the parser's events,
+    which is iterative and cheap."""
+    if _CLoaderBase is None:
+        return None
+    try:
+        depth = 0
+        for event in yaml.parse(text, Loader=_CLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth >= MAX_DEPTH:
+                    return None
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        loader = _CLoader(text)
+        try:
+            return loader.get_single_node() or None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError:
+        return None
 
 
 def find_files(paths: Sequence[str]) -> list[str]:
@@ -184,8 +219,10 @@ def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
     """Parse YAML ``text`` as the manifest file ``path`` (see :func:`load_file`)."""
     loader: _Loader | None = None
     try:
-        loader = _Loader(text)
-        node = loader.get_single_node()
+        node = _compose_fast(text)
+        if node is None:
+            loader = _Loader(text)
+            node = loader.get_single_node()
         if node is None:
             msg = "file is empty; expected a mapping starting with 'version: 1'"
             return None, [Problem((), msg, origin=Origin(path, 1, 1))]
@@ -294,7 +331,7 @@ class _Builder:
     def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
         if node.tag not in _SCALAR_TAGS:
             raise _Fatal(f"unsupported YAML tag {node.tag!r}", node.start_mark)
-        if node.tag == _TAG + "null" and node.value == "" and node.style is None:
+        if node.tag == _TAG + "null" and node.value == "" and not node.style:
             self._check_comment_value(node, path)
         method = "construct_yaml_" + node.tag.rsplit(":", 1)[1]
         try:
