@@ -27,10 +27,6 @@ Contracts:
 
 from __future__ import annotations
 
-import email.utils
-import importlib
-import importlib.metadata
-import ipaddress
 import random
 import threading
 import time
@@ -40,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from gsctl import errors, kinds
+from gsctl import errors, kinds, wire
 from gsctl.ratelimit import RateLimiter
 
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
@@ -93,61 +89,6 @@ class _Done:
     value: Any
 
 
-def _version() -> str:
-    version = getattr(importlib.import_module("gsctl"), "__version__", None)
-    if isinstance(version, str):
-        return version
-    try:
-        return importlib.metadata.version("gsctl")
-    except importlib.metadata.PackageNotFoundError:
-        return "0.0.0"
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(base_url: str) -> str:
-    """Return the base URL without a trailing slash, or raise ``UsageError`` if it is unsafe."""
-    try:
-        url = httpx.URL(base_url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise errors.UsageError(f"invalid API URL: {exc}") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise errors.UsageError(f"invalid API URL {base_url!r}: expected https://HOST")
-    if url.userinfo:
-        raise errors.UsageError("the API URL must not contain credentials")
-    if url.scheme == "http" and not is_loopback(url.host):
-        raise errors.UsageError(
-            f"refusing to send the API key over plain http to {url.host}: use https "
-            "(http is allowed only for loopback hosts)"
-        )
-    return base_url.rstrip("/")
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), else None."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 class Client:
     """GetSales API client shared by all workers of one command (see module docstring)."""
 
@@ -166,7 +107,7 @@ class Client:
         user_agent: str | None = None,
         max_connections: int = 16,
     ) -> None:
-        self.base_url = check_base_url(base_url)
+        self.base_url = wire.check_base_url(base_url)
         key = (api_key or "").strip()
         if not key:
             raise errors.UsageError("no API key given")
@@ -186,7 +127,7 @@ class Client:
             "Authorization": f"Bearer {key}",
             "Accept": "application/json",
             "Content-Type": "application/json",
-            "User-Agent": user_agent or f"gsctl/{_version()}",
+            "User-Agent": user_agent or f"gsctl/{wire.version()}",
         }
         if team_id is not None:
             headers["Team-ID"] = str(int(team_id))
@@ -233,7 +174,7 @@ class Client:
             if not isinstance(data, list):
                 raise self._bad_response("GET", path, "a list page without a data array")
             out.extend(data)
-            if not data or not _has_more(page, len(out), len(data)):
+            if not data or not wire.has_more(page, len(out), len(data)):
                 return out
 
     def list_flow_versions(self, flow_uuid: str) -> list[dict[str, Any]]:
@@ -301,7 +242,7 @@ class Client:
             else:
                 outcome = self._on_response(call, response)
                 status = str(response.status_code)
-            took = f"{call.method} {self._shown(call)} -> {status} in {_ms(started)} ms"
+            took = f"{call.method} {self._shown(call)} -> {status} in {wire.elapsed_ms(started)} ms"
             if isinstance(outcome, _Done):
                 self._emit(took)
                 return outcome.value
@@ -332,7 +273,12 @@ class Client:
         if status == 429:
             with self._lock:
                 self.stats.rate_limited += 1
-            return _Retry(f"429 {error.reason}", error, wait=retry_after(response), penalize=True)
+            return _Retry(
+                f"429 {error.reason}",
+                error,
+                wait=wire.retry_after(response.headers.get("Retry-After")),
+                penalize=True,
+            )
         if status in RETRY_STATUSES:
             return _Retry(f"{status} {error.reason}", error, ambiguous=True)
         if call.ambiguous and call.method == "DELETE" and status == 404:
@@ -422,7 +368,9 @@ class Client:
 
     def _api_error(self, call: _Call, response: httpx.Response) -> errors.ApiError:
         status = response.status_code
-        reason, message, data = _parse_error(response)
+        reason, message, data = wire.parse_error(
+            response.status_code, response.text, response.reason_phrase
+        )
         cls = {
             401: errors.AuthError,
             403: errors.AuthError,
@@ -459,49 +407,3 @@ class Client:
     def _emit(self, line: str) -> None:
         if self._log is not None:
             self._log(self._scrub(line))
-
-
-def _has_more(page: dict[str, Any], fetched: int, page_len: int) -> bool:
-    has_more = page.get("has_more")
-    if isinstance(has_more, bool):
-        return has_more
-    total = page.get("total")
-    if isinstance(total, int):
-        return fetched < total
-    return page_len >= kinds.MAX_PAGE
-
-
-def _parse_error(response: httpx.Response) -> tuple[str, str, dict[str, list[str]]]:
-    """(reason, message, field errors) from the Error envelope, tolerating any body."""
-    status = response.status_code
-    reason, message, data = f"http_{status}", "", {}
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        err = body.get("error")
-        if isinstance(err, dict):
-            reason = str(err.get("reason") or reason)
-            message = str(err.get("message") or "")
-            data = _field_errors(err.get("data"))
-        message = message or str(body.get("message") or "")
-    elif body is None:
-        text = response.text.strip()
-        if text and not text.startswith("<"):
-            message = text.splitlines()[0][:200]
-    return reason, message or response.reason_phrase or "no message", data
-
-
-def _field_errors(data: Any) -> dict[str, list[str]]:
-    if not isinstance(data, dict):
-        return {}
-    out: dict[str, list[str]] = {}
-    for key, value in data.items():
-        items = value if isinstance(value, list) else [value]
-        out[str(key)] = [str(v) for v in items]
-    return out
-
-
-def _ms(started: float) -> int:
-    return round((time.perf_counter() - started) * 1000)

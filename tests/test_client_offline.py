@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from gsctl import errors, kinds
-from gsctl.client import Client, is_loopback
+from gsctl.client import Client
+from gsctl.wire import is_loopback
 
 KEY = "sk-test-SECRET-4b1d9e"
 

@@ -353,7 +353,7 @@ def test_the_proxy_trap_sees_what_gsctl_would_send(
     proxy: EmulatorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Control: were the URL check missing, the requests would land in the trap."""
-    monkeypatch.setattr("gsctl.client.is_loopback", lambda host: True)
+    monkeypatch.setattr("gsctl.wire.is_loopback", lambda host: True)
     ws = write(tmp_path / "ws", MANIFEST)
     env: dict[str, str | None] = {"HTTP_PROXY": proxy.url, "NO_PROXY": "", "no_proxy": ""}
     Cli("http://example.com", Transcript(), env)("plan", str(ws))
