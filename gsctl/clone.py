@@ -31,10 +31,11 @@ from . import kinds, workflow
 from .client import Client
 from .errors import Diagnostic, ManifestError, UsageError
 from .export import Export, Filter, export_live, fetch_plan, filter_kinds, selected
+from .files import find_files
 from .flowops import check_transition
 from .interpolate import is_env_reference
 from .live import LiveState, fetch
-from .manifest import find_files, load_file
+from .manifest import load_file
 from .model import Desired, Resource, Secret, Settings
 from .plan import build_plan, compare, desired_digest, fetch_kinds
 from .refs import references_of

@@ -26,22 +26,19 @@ Limits, per file (a file beyond one is refused with a message naming the limit):
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from gsctl import errors
+from gsctl.files import read_text
 from gsctl.model import Origin, Secret
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_ALIAS_EXPANSIONS = 10_000
 MAX_ALIAS_VALUES = 250_000
-SUFFIXES = (".yaml", ".yml")
 
 Path = tuple[Any, ...]
 
@@ -152,67 +149,13 @@ def _compose_fast(text: str) -> Any:
         return None
 
 
-def find_files(paths: Sequence[str]) -> list[str]:
-    """Manifest files under ``paths``: each file as given, each directory searched recursively
-    for ``*.yaml``/``*.yml`` (hidden directories and files such as ``.git`` and ``.gsctl`` are
-    skipped). Stable order: sorted within each directory, arguments in the order given, no
-    duplicates. Raises :class:`~gsctl.errors.UsageError` for a path that does not exist."""
-    found: list[str] = []
-    for top in paths:
-        if os.path.isfile(top):
-            found.append(top)
-        elif os.path.isdir(top):
-            found.extend(_walk(top))
-        else:
-            raise errors.UsageError(f"{top}: no such file or directory")
-    seen: set[str] = set()
-    out = []
-    for p in found:
-        norm = os.path.normpath(p)
-        if norm not in seen:
-            seen.add(norm)
-            out.append(p)
-    return out
-
-
-def _walk(top: str) -> list[str]:
-    out = []
-    for root, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith(SUFFIXES) and not name.startswith("."):
-                path = os.path.join(root, name)
-                out.append(path.removeprefix(os.curdir + os.sep))
-    return out
-
-
 def load_file(path: str) -> tuple[Document | None, list[Problem]]:
     """Read one manifest file. Returns ``(None, [problem])`` when it cannot be read as YAML
     (the problem carries an origin); else the document and any non-fatal problems."""
-    text, problem = _read_text(path)
+    text, why = read_text(path)
     if text is None:
-        return None, [problem] if problem else []
+        return None, [Problem((), why, origin=Origin(path, 1, 1))]
     return load_text(text, path)
-
-
-def _read_text(path: str) -> tuple[str | None, Problem | None]:
-    start = Origin(path, 1, 1)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        return None, Problem((), f"cannot read file: {exc.strerror}", origin=start)
-    if len(raw) > MAX_FILE_BYTES:
-        msg = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refusing to load it"
-        return None, Problem((), msg, origin=start)
-    if b"\0" in raw:
-        msg = "binary file (contains a NUL byte); expected YAML text"
-        return None, Problem((), msg, origin=start)
-    try:
-        return raw.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        msg = f"file is not UTF-8 text (invalid byte at offset {exc.start})"
-        return None, Problem((), msg, origin=start)
 
 
 def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from gsctl import checks, errors, interpolate, kinds, manifest, schema, steps
 from gsctl.errors import Diagnostic
+from gsctl.files import find_files
 from gsctl.manifest import Document, Path, Problem
 from gsctl.model import Desired, Origin, Resource, Secret, Settings, reveal
 
@@ -111,7 +112,7 @@ def _run(
     strict_env: bool,
     all_teams: bool,
 ) -> tuple[Desired | None, list[Diagnostic]]:
-    files = manifest.find_files(paths)
+    files = find_files(paths)
     if not files:
         raise errors.UsageError(f"no manifest files (*.yaml, *.yml) in: {', '.join(paths)}")
     run = _Run(team, os.environ if env is None else env, strict_env, all_teams)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gsctl import errors, manifest
+from gsctl import errors, files, manifest
 from gsctl.model import Origin, Secret
 
 
@@ -37,14 +37,14 @@ def test_find_files_recursive_sorted_skips_hidden(tmp_path: Path) -> None:
         write(tmp_path / name, "version: 1\n")
     write(tmp_path / "notes.txt", "x")
     write(tmp_path / ".hidden.yaml", "version: 1\n")
-    found = [os.path.relpath(p, tmp_path) for p in manifest.find_files([str(tmp_path)])]
+    found = [os.path.relpath(p, tmp_path) for p in files.find_files([str(tmp_path)])]
     assert found == ["a.yml", "b.yaml", "sub/c.yaml", "sub/z/d.yaml"]
 
 
 def test_find_files_keeps_argument_order_and_dedupes(tmp_path: Path) -> None:
     a = write(tmp_path / "a.yaml", "version: 1\n")
     b = write(tmp_path / "b.txt", "version: 1\n")  # named explicitly: taken whatever the suffix
-    assert manifest.find_files([b, a, str(tmp_path)]) == [b, a]
+    assert files.find_files([b, a, str(tmp_path)]) == [b, a]
 
 
 def test_find_files_default_dot_gives_relative_paths(
@@ -52,12 +52,12 @@ def test_find_files_default_dot_gives_relative_paths(
 ) -> None:
     write(tmp_path / "x" / "t.yaml", "version: 1\n")
     monkeypatch.chdir(tmp_path)
-    assert manifest.find_files(["."]) == [os.path.join("x", "t.yaml")]
+    assert files.find_files(["."]) == [os.path.join("x", "t.yaml")]
 
 
 def test_find_files_missing_path_is_usage_error(tmp_path: Path) -> None:
     with pytest.raises(errors.UsageError, match="no such file or directory"):
-        manifest.find_files([str(tmp_path / "nope")])
+        files.find_files([str(tmp_path / "nope")])
 
 
 # --- locations --------------------------------------------------------------------------------
@@ -220,7 +220,7 @@ def test_value_budget_catches_one_alias_of_a_huge_subtree(monkeypatch: pytest.Mo
 
 
 def test_file_size_limit(tmp_path: Path) -> None:
-    path = write(tmp_path / "big.yaml", b"# " + b"x" * manifest.MAX_FILE_BYTES + b"\n")
+    path = write(tmp_path / "big.yaml", b"# " + b"x" * files.MAX_FILE_BYTES + b"\n")
     doc, problems = manifest.load_file(path)
     assert doc is None
     assert [(str(p.origin), p.message) for p in problems] == [
