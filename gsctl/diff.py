@@ -21,6 +21,7 @@ class FieldChange:
     before: Any
     after: Any
     sensitive: bool = False
+    note: str = ""  # why an unchanged value is sent again (e.g. re-pointing to a replacement)
 
     def to_dict(self) -> dict[str, Any]:
         from .model import mask
@@ -32,7 +33,10 @@ class FieldChange:
                 "after": "(sensitive)",
                 "sensitive": True,
             }
-        return {"path": self.path, "before": mask(self.before), "after": mask(self.after)}
+        out = {"path": self.path, "before": mask(self.before), "after": mask(self.after)}
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 def _plain(value: Any) -> Any:

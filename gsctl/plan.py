@@ -306,6 +306,7 @@ def build_plan(
     manifests: dict[str, Any] | None = None,
 ) -> Plan:
     """Compare desired with live over the kinds in scope; gates are checked, not enforced."""
+    from .repoint import repoint
     from .safety import check_gates
 
     filters = parse_only(options.only)
@@ -313,7 +314,7 @@ def build_plan(
     check_references(desired, live, filters)
     changes: list[Change] = []
     unmanaged: list[Resource] = []
-    unchanged = 0
+    same: list[tuple[Resource, Resource]] = []
     for kind in scope:
         want = [r for r in desired.by_kind(kind) if in_scope(filters, kind, r.name)]
         have = [r for r in live.resources.get(kind, []) if in_scope(filters, kind, r.name)]
@@ -321,7 +322,7 @@ def build_plan(
         for d, lv in paired:
             change = compare(d, lv, options.rotate_secrets)
             if change is None:
-                unchanged += 1
+                same.append((d, lv))
             else:
                 changes.append(change)
         changes.extend(
@@ -335,6 +336,7 @@ def build_plan(
                 )
             else:
                 unmanaged.append(lv)
+    unchanged = len(same) - repoint(changes, same)
     plan = Plan(
         changes=changes,
         unchanged=unchanged,

@@ -36,6 +36,8 @@ def value_text(value: Any) -> str:
 
 
 def field_line(f: FieldChange, action: str) -> str:
+    if f.note:
+        return f"{f.path}: {value_text(f.after)} ({f.note})"
     if f.sensitive:
         return f"{f.path}: {SENSITIVE}"
     if action == "create":

@@ -213,3 +213,45 @@ def test_renaming_a_referenced_tag_changes_only_the_tag(emulator, tmp_path: Path
     ]
     assert run(emulator, "apply", str(tmp_path), "--auto-approve").exit_code == 0
     assert run(emulator, "plan", str(tmp_path), "--detailed-exitcode").exit_code == 0
+
+
+REPLACE = """
+version: 1
+llm_connections:
+  - {name: OpenAI, provider: openai, api_key: "${env:OPENAI_API_KEY}"}
+ai_agents:
+  - {name: Classifier, llm: OpenAI, classification_prompt: "yes or no"}
+templates:
+  - {name: Intro, type: message, is_public: 0, body: "Hi", llm: OpenAI}
+flows:
+  - name: F
+    use_sender_schedule: true
+    schedule: {timezone: UTC, timeblocks: []}
+    steps:
+      - message: {ai_template: Intro}
+    contact_sources:
+      - {sender_profiles: [Anna - EU]}
+"""
+
+
+def test_replace_repoints_every_referrer_in_the_same_apply(emulator, tmp_path: Path) -> None:
+    write(tmp_path, "ws.yaml", REPLACE)
+    assert run(emulator, "apply", str(tmp_path), "--auto-approve").exit_code == 0
+    write(tmp_path, "ws.yaml", REPLACE.replace("type: message", "type: email"))
+    refused = run(emulator, "plan", str(tmp_path))
+    assert refused.exit_code == 3 and "--allow-replace" in refused.output
+    plan = plan_json(emulator, tmp_path, "--allow-replace")
+    assert [(c["action"], c["kind"], c["name"]) for c in plan["changes"]] == [
+        ("replace", "template", "Intro"),
+        ("update", "flow", "F"),
+    ]
+    assert plan["changes"][1]["steps"][0]["type"] == "re-point"
+    result = run(emulator, "apply", str(tmp_path), "--auto-approve", "--allow-replace")
+    assert result.exit_code == 0, result.output
+    [template] = objects(emulator, "template")
+    assert template["type"] == "email"
+    nodes = versions(emulator, "F")[0]["nodes"]
+    assert [n["payload"]["template_uuid"] for n in nodes if n["type"] != "end"] == [
+        template["uuid"]
+    ]
+    assert run(emulator, "plan", str(tmp_path), "--detailed-exitcode").exit_code == 0

@@ -238,3 +238,22 @@ def test_only_does_not_count_declared_objects_outside_the_scope() -> None:
     assert "check --only" in str(err.value)
     lv = live(res("flow_workspace", "w1", name="Inbound"))
     assert actions(make(d, lv, only=("flow",))) == [("create", "flow", "F")]
+
+
+def test_replace_adds_updates_that_repoint_referrers() -> None:
+    d = desired(
+        res("llm_connection", name="L", provider="anthropic", api_key=Secret("k")),
+        res("ai_agent", name="A", llm="L"),
+        res("ai_agent", name="B", llm=None),
+    )
+    lv = live(
+        res("llm_connection", "l1", name="L", provider="openai", owner="customer"),
+        res("ai_agent", "a1", name="A", llm="L"),
+        res("ai_agent", "a2", name="B", llm=None),
+    )
+    plan = make(d, lv, allow_replace=True)
+    assert actions(plan) == [("replace", "llm_connection", "L"), ("update", "ai_agent", "A")]
+    [field] = plan.changes[1].fields
+    assert (field.path, field.before, field.after) == ("llm", "L", "L")
+    assert "replaced" in field.note
+    assert plan.unchanged == 1  # B
