@@ -87,6 +87,13 @@ def api_options(func: F) -> F:
             help="Concurrent API requests.",
         ),
         click.option(
+            "--timeout",
+            type=click.FloatRange(0.1),
+            default=30.0,
+            show_default=True,
+            help="Seconds to wait for one API answer before retrying.",
+        ),
+        click.option(
             "--rate-limit",
             type=click.FloatRange(1),
             default=None,
@@ -139,6 +146,7 @@ def run_config(paths: tuple[str, ...], opts: dict[str, Any]) -> Any:
         team=opts["team"],
         emulator=opts["emulator"],
         parallelism=opts["parallelism"],
+        timeout=opts["timeout"],
         rate_limit=opts["rate_limit"] or (None if opts["emulator"] else DEFAULT_RATE_LIMIT),
         verbose_log=log if opts["verbose"] else None,
         plan=PlanOptions.from_dict(opts),

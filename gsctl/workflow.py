@@ -47,6 +47,7 @@ class RunConfig:
     team: str | None = None  # id or a name from settings.teams
     emulator: bool = False
     parallelism: int = 4
+    timeout: float = 30.0  # seconds per API answer
     rate_limit: float | None = 300
     verbose_log: Callable[[str], None] | None = None
     plan: PlanOptions = field(default_factory=PlanOptions)
@@ -91,7 +92,14 @@ def connect(cfg: RunConfig, team_id: int | None) -> Iterator[Client]:
 
 
 def _client(cfg: RunConfig, url: str, key: str, team_id: int | None) -> Client:
-    return Client(url, key, team_id, rate_limit=cfg.rate_limit, verbose_log=cfg.verbose_log)
+    return Client(
+        url,
+        key,
+        team_id,
+        rate_limit=cfg.rate_limit,
+        timeout=cfg.timeout,
+        verbose_log=cfg.verbose_log,
+    )
 
 
 @dataclass

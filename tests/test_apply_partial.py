@@ -102,3 +102,19 @@ def test_no_duplicates_after_ambiguous_creates(emulator, tmp_path: Path) -> None
     assert run(emulator, "plan", str(tmp_path), "--detailed-exitcode").exit_code == 0
     statuses = Counter(r.status for r in emulator.requests)
     assert statuses[502] > 0  # the faults really happened
+
+
+def test_timeouts_after_committed_writes_leave_no_duplicates(emulator, tmp_path: Path) -> None:
+    write(tmp_path, "ws.yaml", BASIC)
+    emulator.slow_seconds = 0.6  # the write is committed at once, the answer comes late
+    emulator.set_faults(0.4, 3, kinds=["slow"])
+    first = run(emulator, "apply", str(tmp_path), "--auto-approve", "--timeout", "0.3")
+    emulator.set_faults(0.0, 0)
+    if first.exit_code != 0:
+        assert first.exit_code == 5, first.output
+        assert run(emulator, "apply", str(tmp_path), "--auto-approve").exit_code == 0
+    assert names(emulator, "tag") == ["Cold", "Warm"]
+    assert names(emulator, "llm_connection") == ["OpenAI"]
+    assert len(objects(emulator, "webhook")) == 1
+    assert run(emulator, "plan", str(tmp_path), "--detailed-exitcode").exit_code == 0
+    assert any(r.fault == "slow" and r.method == "POST" for r in emulator.requests)

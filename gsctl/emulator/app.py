@@ -284,9 +284,19 @@ class Frontdoor:
             if scope["method"] in WRITES:
                 await self.app(scope, receive, _discard)
             await _send_error(out, 502, "Injected fault: bad gateway.")
+        elif fault == "slow":
+            # The work (a write included) happens now and the answer comes late: a client
+            # that times out meanwhile cannot know whether its write happened.
+            held: list[Message] = []
+
+            async def hold(message: Message) -> None:
+                held.append(message)
+
+            await self.app(scope, receive, hold)
+            await asyncio.sleep(self.emulator.faults.slow_seconds)
+            for message in held:
+                await out(message)
         else:
-            if fault == "slow":
-                await asyncio.sleep(self.emulator.faults.slow_seconds)
             await self.app(scope, receive, out)
 
 

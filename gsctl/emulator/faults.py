@@ -12,7 +12,8 @@ same faults):
 - ``bad_gateway``: a write (POST/PUT/PATCH/DELETE) is performed and committed, then answered
   502 (the ambiguous case); a read is answered 502 without being served;
 - ``drop``: the connection is closed without any answer;
-- ``slow``: the answer is delayed by ``slow_seconds`` (default 2) and then served normally.
+- ``slow``: the request is handled at once (a write is committed) and the answer is sent
+  ``slow_seconds`` (default 2) later: past the client's timeout, the outcome is unknown.
 """
 
 from __future__ import annotations
