@@ -12,11 +12,12 @@ import click
 
 from . import clone as cloning
 from . import render, workflow
-from .cli_api import confirm, enforce_gates, write_atomic
+from .cli_api import Progress, confirm, enforce_gates, write_atomic
 from .cli_common import Output, api_options, handle_errors, run_config
 from .cli_export import KIND_HELP, schema_ref, summary
 from .errors import ExitCode, UsageError
-from .export import kind_filters
+from .export import Filter, kind_filters
+from .live import LiveState
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,39 +108,8 @@ def clone_cmd(
     with workflow.connect(cfg, team_a) as client:
         state = cloning.read_source(cfg, client)
     if out is not None:
-        exported = cloning.export_selected(state, filters, schema_ref(out))
-        for name, text in exported.files.items():
-            write_atomic(str(out / name), text)
-        output.err(f"Exported {exported.count} objects of team {team_a} into {out}.")
-        summary(output, exported)
-    with workflow.connect(cfg, team_b) as client:
-        api_url = workflow.api_url_of(cfg, client)
-        prepared = cloning.prepare(
-            cfg,
-            client,
-            state,
-            filters,
-            source_team=team_a,
-            team_id=team_b,
-            api_url=api_url,
-            env=cfg.environ(),
-        )
-        plan = prepared.planned.plan
-        output.err(f"Cloning team {team_a} onto team {team_b}:")
-        output.out(render.plan_text(plan, color=output.color))
-        report_skipped(output, prepared.skipped, team_b)
-        enforce_gates(plan, cfg.plan.force)
-        ok = True
-        if plan.has_changes:
-            confirm(auto_approve)
-            report = workflow.apply_plan(
-                cfg,
-                client,
-                prepared.planned,
-                progress=lambda o: output.err(render.progress_line(o)),
-            )
-            output.out(render.report_text(report))
-            ok = report.ok
+        keep_export(output, state, filters, out, team_a)
+    prepared, ok = plan_and_apply(cfg, output, state, filters, (team_a, team_b), auto_approve)
     if prepared.skipped:
         output.err(
             f"Clone incomplete: {len(prepared.skipped)} object(s) skipped (see above); "
@@ -151,3 +121,49 @@ def clone_cmd(
 
 def register(group: click.Group) -> None:
     group.add_command(clone_cmd)
+
+
+def keep_export(
+    output: Output, state: LiveState, filters: list[Filter], out: Path, team: int
+) -> None:
+    """``--out``: write the source team's manifests, as ``gsctl export`` would."""
+    exported = cloning.export_selected(state, filters, schema_ref(out))
+    for name, text in exported.files.items():
+        write_atomic(str(out / name), text)
+    output.err(f"Exported {exported.count} objects of team {team} into {out}.")
+    summary(output, exported)
+
+
+def plan_and_apply(
+    cfg: workflow.RunConfig,
+    output: Output,
+    state: LiveState,
+    filters: list[Filter],
+    teams: tuple[int, int],
+    auto_approve: bool,
+) -> tuple[cloning.Prepared, bool]:
+    """Plan the source state against the target team, show it, confirm, apply."""
+    source, target = teams
+    with workflow.connect(cfg, target) as client:
+        prepared = cloning.prepare(
+            cfg,
+            client,
+            state,
+            filters,
+            source_team=source,
+            team_id=target,
+            api_url=workflow.api_url_of(cfg, client),
+            env=cfg.environ(),
+        )
+        plan = prepared.planned.plan
+        output.err(f"Cloning team {source} onto team {target}:")
+        output.out(render.plan_text(plan, color=output.color))
+        report_skipped(output, prepared.skipped, target)
+        enforce_gates(plan, cfg.plan.force)
+        if not plan.has_changes:
+            return prepared, True
+        confirm(auto_approve)
+        progress = Progress(output, plan)
+        report = workflow.apply_plan(cfg, client, prepared.planned, progress=progress)
+        output.out(render.report_text(report))
+        return prepared, report.ok

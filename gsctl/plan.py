@@ -312,31 +312,14 @@ def build_plan(
     filters = parse_only(options.only)
     scope = scope_kinds(filters)
     check_references(desired, live, filters)
-    changes: list[Change] = []
-    unmanaged: list[Resource] = []
-    same: list[tuple[Resource, Resource]] = []
+    acc = _Sides()
     for kind in scope:
         want = [r for r in desired.by_kind(kind) if in_scope(filters, kind, r.name)]
         have = [r for r in live.resources.get(kind, []) if in_scope(filters, kind, r.name)]
-        paired, creates, leftovers = pair(want, have)
-        for d, lv in paired:
-            change = compare(d, lv, options.rotate_secrets)
-            if change is None:
-                same.append((d, lv))
-            else:
-                changes.append(change)
-        changes.extend(
-            Change("create", kind, d.name, None, _create_fields(d), desired=d) for d in creates
-        )
         prune = options.prune or desired.settings.prunes(kind)
-        for lv in leftovers:
-            if prune:
-                changes.append(
-                    Change("delete", kind, lv.name, lv.uuid, _delete_fields(lv), live=lv)
-                )
-            else:
-                unmanaged.append(lv)
-    unchanged = len(same) - repoint(changes, same)
+        _plan_kind(kind, want, have, prune, options.rotate_secrets, acc)
+    changes, unmanaged = acc.changes, acc.unmanaged
+    unchanged = len(acc.same) - repoint(changes, acc.same)
     plan = Plan(
         changes=changes,
         unchanged=unchanged,
@@ -350,6 +333,38 @@ def build_plan(
     )
     plan.violations = check_gates(plan, desired, live, options)
     return plan
+
+
+@dataclass
+class _Sides:
+    """What planning the kinds one by one accumulates."""
+
+    changes: list[Change] = field(default_factory=list)
+    unmanaged: list[Resource] = field(default_factory=list)
+    same: list[tuple[Resource, Resource]] = field(default_factory=list)  # unchanged pairs
+
+
+def _plan_kind(
+    kind: str, want: list[Resource], have: list[Resource], prune: bool, rotate: bool, acc: _Sides
+) -> None:
+    """Changes for one kind: updates of paired objects, creates, deletes or unmanaged."""
+    paired, creates, leftovers = pair(want, have)
+    for d, lv in paired:
+        change = compare(d, lv, rotate)
+        if change is None:
+            acc.same.append((d, lv))
+        else:
+            acc.changes.append(change)
+    acc.changes.extend(
+        Change("create", kind, d.name, None, _create_fields(d), desired=d) for d in creates
+    )
+    for lv in leftovers:
+        if prune:
+            acc.changes.append(
+                Change("delete", kind, lv.name, lv.uuid, _delete_fields(lv), live=lv)
+            )
+        else:
+            acc.unmanaged.append(lv)
 
 
 def _create_fields(d: Resource) -> list[FieldChange]:
