@@ -57,8 +57,8 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from click.testing import CliRunner
+from convergence import KeyCounts, assert_keys
 
 from gsctl import kinds, workflow
 from gsctl.cli import main
@@ -73,8 +73,6 @@ TEAM = 1
 RATES = (0.1, 0.2, 0.3)
 FULL_SEEDS = (1, 2, 3, 4, 5)
 QUICK = [(0.1, 1), (0.2, 2), (0.3, 3)]
-
-KeyCounts = dict[str, collections.Counter[tuple[str, ...]]]
 
 
 # ----- helpers -----------------------------------------------------------------------------
@@ -99,17 +97,6 @@ def gsctl(server: EmulatorServer, *args: str, parallelism: int = 4) -> tuple[int
     return result.exit_code, output
 
 
-def declared_keys() -> KeyCounts:
-    """Natural keys per kind as written in examples/agency (plain YAML, not gsctl's loader)."""
-    out: KeyCounts = {k.name: collections.Counter() for k in kinds.MANAGED}
-    for path in sorted(AGENCY.rglob("*.yaml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for k in kinds.MANAGED:
-            for item in doc.get(k.section) or []:
-                out[k.name][kinds.natural_key(k, item)] += 1
-    return out
-
-
 def live_keys(server: EmulatorServer, team: int = TEAM) -> KeyCounts:
     """Natural keys per kind of every object the emulator holds (duplicates counted)."""
     return {
@@ -123,14 +110,7 @@ def live_keys(server: EmulatorServer, team: int = TEAM) -> KeyCounts:
 
 def assert_exactly_declared(server: EmulatorServer, baseline: KeyCounts) -> None:
     """No duplicates, nothing missing, nothing extra; one saved version per flow."""
-    declared, live = declared_keys(), live_keys(server)
-    for kind, counts in live.items():
-        dups = sorted(key for key, n in counts.items() if n > 1)
-        assert not dups, f"duplicate {kind} objects: {dups}"
-        want = set(declared[kind]) | set(baseline[kind])
-        assert set(counts) == want, (
-            f"{kind}: missing {sorted(want - set(counts))}, extra {sorted(set(counts) - want)}"
-        )
+    assert_keys(live_keys(server), baseline)
     flows = [f["uuid"] for f in server.store.objects(TEAM, "flow")]
     versions = collections.Counter(
         v.get("flow_uuid") for v in server.store.objects(TEAM, "flow_version")

@@ -37,8 +37,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 from click.testing import CliRunner
+from convergence import KeyCounts, assert_keys
 
 from gsctl import kinds
 from gsctl.cli import main
@@ -49,8 +49,6 @@ KEY = "gsctl-local-key"
 SECRET_ENV = {"OPENAI_API_KEY": "sk-kill-test-secret", "NO_COLOR": "1"}
 START_TIMEOUT = 20.0
 KILL_TIMEOUT = 30.0  # the latest a kill trigger may fire; the whole apply takes ~6 s
-
-KeyCounts = dict[str, collections.Counter[tuple[str, ...]]]
 
 
 # ----- the emulator subprocess -------------------------------------------------------------
@@ -174,26 +172,8 @@ def live_keys(url: str, team: int) -> KeyCounts:
     }
 
 
-def declared_keys() -> KeyCounts:
-    """Natural keys per kind as written in examples/agency (plain YAML, not gsctl's loader)."""
-    out: KeyCounts = {k.name: collections.Counter() for k in kinds.MANAGED}
-    for path in sorted(AGENCY.rglob("*.yaml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for k in kinds.MANAGED:
-            for item in doc.get(k.section) or []:
-                out[k.name][kinds.natural_key(k, item)] += 1
-    return out
-
-
 def assert_exactly_declared(url: str, team: int, baseline: KeyCounts) -> None:
-    declared, live = declared_keys(), live_keys(url, team)
-    for kind, counts in live.items():
-        dups = sorted(key for key, n in counts.items() if n > 1)
-        assert not dups, f"duplicate {kind} objects: {dups}"
-        want = set(declared[kind]) | set(baseline[kind])
-        assert set(counts) == want, (
-            f"{kind}: missing {sorted(want - set(counts))}, extra {sorted(set(counts) - want)}"
-        )
+    assert_keys(live_keys(url, team), baseline)
     for flow in list_live(url, team, kinds.KINDS["flow"]):
         path = kinds.FLOW_VERSIONS.format(uuid=flow["uuid"])
         versions = httpx.get(url + path, headers=auth(team), timeout=10).json()["data"]
