@@ -27,11 +27,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -121,6 +121,18 @@ def parse_sizes(text: str) -> list[int]:
 
 def size_label(n: int) -> str:
     return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+T = TypeVar("T")
+
+
+def measure_sizes(measure: Callable[[int, int], T], sizes: list[int], repeat: int) -> list[T]:
+    """``measure(size, repeat)`` for each size, smallest first, with progress on stderr."""
+    results = []
+    for size in sorted(sizes):
+        results.append(measure(size, repeat))
+        print(f"  measured {size_label(size)} objects", file=sys.stderr, flush=True)
+    return results
 
 
 # ----------------------------------------------------------------- seed generation

@@ -165,10 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = c.parse_sizes(args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES))
     repeat = args.repeat or (1 if args.quick else 5)
     c.print_machine("plan with 10% of objects changed (benchmark 2)")
-    results = []
-    for size in sorted(sizes):
-        results.append(measure(size, repeat))
-        print(f"  measured {c.size_label(size)} objects", file=sys.stderr, flush=True)
+    results = c.measure_sizes(measure, sizes, repeat)
     print(
         "## plan with 10% changed (plan: one child-process run; "
         f"build_plan and renderers: in-process, median of {repeat})"

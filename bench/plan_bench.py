@@ -105,10 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = c.parse_sizes(args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES))
     repeat = args.repeat or (1 if args.quick else 3)
     c.print_machine("plan, no changes (benchmark 1) and scaling (benchmark 4)")
-    results = []
-    for size in sorted(sizes):
-        results.append(measure(size, repeat))
-        print(f"  measured {c.size_label(size)} objects", file=sys.stderr, flush=True)
+    results = c.measure_sizes(measure, sizes, repeat)
     print(f"## plan, no changes (median of {repeat} runs; gsctl in a child process)")
     print(plan_table(results))
     print()

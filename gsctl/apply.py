@@ -19,7 +19,7 @@ from . import kinds
 from .errors import GsctlError
 from .flowops import FlowClient, run_flow_steps, steps_needed, stop_if_running
 from .plan import Change, Plan
-from .refs import NameIndex, ref_name, references_of, stage_ref, to_api
+from .refs import NameIndex, ref_name, reference_name, references_of, to_api
 
 
 class ApiClient(FlowClient, Protocol):
@@ -94,8 +94,7 @@ def build_ops(plan: Plan) -> list[Op]:
 
 
 def _ref_key(c: Change) -> str:
-    name = c.desired.name if c.desired is not None else c.name
-    return stage_ref(name) if c.kind == "pipeline_stage" else name
+    return reference_name(c.kind, c.desired.name if c.desired is not None else c.name)
 
 
 def _top_level_requires(c: Change) -> set[tuple[str, str]]:
@@ -127,7 +126,7 @@ class Executor:
         self._lock = threading.Lock()
 
     def resolve(self, kind: str, name: str) -> str:
-        return self.names.uuid(kind, stage_ref(name) if kind == "pipeline_stage" else name)
+        return self.names.uuid(kind, reference_name(kind, name))
 
     def run(self, plan: Plan) -> ApplyReport:
         ops = build_ops(plan)
@@ -189,10 +188,8 @@ class Executor:
         if missing:
             kind, name = missing[0]
             return f'depends on {kind} "{name}", which was not created'
-        if (
-            op.phase == "delete"
-            and (op.change.kind, _ref_key_live(op.change)) in self._blocked_refs
-        ):
+        target = (op.change.kind, reference_name(op.change.kind, op.change.name))
+        if op.phase == "delete" and target in self._blocked_refs:
             return "still referenced by a change that did not succeed"
         return ""
 
@@ -248,10 +245,6 @@ class Executor:
         if c.kind == "flow" and c.live is not None:
             stop_if_running(self.client, c.uuid, c.live.fields.get("status"))
         self.client.delete(k.item_path(c.uuid))
-
-
-def _ref_key_live(c: Change) -> str:
-    return stage_ref(c.name) if c.kind == "pipeline_stage" else c.name
 
 
 def _groups(ops: list[Op]) -> list[list[Op]]:

@@ -80,6 +80,11 @@ def stage_ref(value: str) -> str:
     return value if "/" in value else f"lead/{value}"
 
 
+def reference_name(kind: str, name: str) -> str:
+    """The name by which objects of ``kind`` are referenced (stages: ``object/name``)."""
+    return stage_ref(name) if kind == "pipeline_stage" else name
+
+
 def to_manifest(k: Kind, api_obj: dict[str, Any], name_of: Namer) -> dict[str, Any]:
     """Manifest fields of a live object: server fields dropped, uuids turned into names.
 
@@ -231,7 +236,7 @@ def _step_references(fields: dict[str, Any]) -> set[tuple[str, str]]:
             values = value if isinstance(value, list) else [value]
             for v in values:
                 if isinstance(v, str):
-                    out.add((target, stage_ref(v) if target == "pipeline_stage" else v))
+                    out.add((target, reference_name(target, v)))
     for source in fields.get("contact_sources") or []:
         if isinstance(source, dict):
             for label in source.get("sender_profiles") or []:

@@ -14,20 +14,16 @@ from . import kinds
 from .diff import FieldChange
 from .model import Resource
 from .plan import Change
-from .refs import references_of, stage_ref
+from .refs import reference_name, references_of
 
 Ident = tuple[str, str]
-
-
-def ref_name(res: Resource) -> str:
-    return stage_ref(res.name) if res.kind == "pipeline_stage" else res.name
 
 
 def repoint(changes: list[Change], same: list[tuple[Resource, Resource]]) -> int:
     """Add or extend updates for objects referencing a replaced object; returns how many
     unchanged objects (from ``same``) became updates."""
     replaced = {
-        (c.kind, ref_name(c.desired))
+        (c.kind, reference_name(c.kind, c.desired.name))
         for c in changes
         if c.action == "replace" and c.desired is not None
     }
