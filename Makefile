@@ -1,8 +1,8 @@
 PY ?= python3
 
-.PHONY: check lint format typecheck test bench
+.PHONY: check lint imports format typecheck test bench
 
-check: lint typecheck test
+check: lint imports typecheck test
 
 lint:
 	$(PY) -m ruff check gsctl tests bench
@@ -11,6 +11,9 @@ lint:
 format:
 	$(PY) -m ruff format gsctl tests bench
 	$(PY) -m ruff check --fix gsctl tests bench
+
+imports:
+	$(PY) tests/layout_rules.py
 
 typecheck:
 	$(PY) -m mypy gsctl

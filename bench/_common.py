@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from gsctl import kinds  # noqa: E402
+from gsctl.api import kinds  # noqa: E402
 from gsctl.emulator.server import DEFAULT_API_KEY, EmulatorServer  # noqa: E402
 
 TEAM = 1

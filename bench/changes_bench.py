@@ -5,7 +5,7 @@ edits change a tag's colour, half a template's body (so the plan is that many up
 ``gsctl plan`` of the edited copy runs in a child process (wall, CPU, peak RSS, as in
 ``plan_bench.py``). Then, in this process, the desired state and the live state are built
 once (``workflow.make_plan``) and the pure phases are timed on their own, median of
-``--repeat`` runs: ``gsctl.plan.build_plan`` (pairing, normalising, diffing, safety gates,
+``--repeat`` runs: ``gsctl.reconcile.plan.build_plan`` (pairing, normalising, diffing, safety gates,
 live fingerprint) and the three renderers ``gsctl.render.plan_text``, ``plan_json`` and
 ``plan_markdown``.
 
@@ -26,8 +26,11 @@ from typing import Any
 import _common as c
 import yaml
 
-from gsctl import render, workflow
-from gsctl.plan import PlanOptions, build_plan
+from gsctl import render
+from gsctl.cli.connect import connect
+from gsctl.reconcile import workflow
+from gsctl.reconcile.changes import PlanOptions
+from gsctl.reconcile.plan import build_plan
 
 QUICK_SIZES = "200"
 FULL_SIZES = "1k,5k,20k"
@@ -94,7 +97,7 @@ def pure_phases(ws: c.Workspace, path: Path, repeat: int) -> tuple[dict[str, flo
         env={**c.gsctl_env(), **ws.secrets_env},
     )
     desired, team_id = workflow.load(cfg)
-    with workflow.connect(cfg, team_id) as client:
+    with connect(cfg, team_id) as client:
         planned = workflow.make_plan(cfg, client, desired, team_id, ws.url)
     live, manifests = planned.live, planned.plan.manifests
 

@@ -34,11 +34,13 @@ from typing import Any
 
 import _common as c
 
-from gsctl import live as live_mod
-from gsctl import render, workflow
-from gsctl.live import fetch
-from gsctl.plan import build_plan, fetch_kinds, parse_only, scope_kinds
-from gsctl.validate import load_desired
+from gsctl import render
+from gsctl.cli.connect import connect
+from gsctl.manifests.validate import load_desired
+from gsctl.reconcile import live as live_mod
+from gsctl.reconcile import workflow
+from gsctl.reconcile.live import fetch
+from gsctl.reconcile.plan import build_plan, fetch_kinds, parse_only, scope_kinds
 
 
 @contextmanager
@@ -84,7 +86,7 @@ def plan_once(cfg: workflow.RunConfig, timings: dict[str, float] | None = None) 
     marks = [time.perf_counter()]
     desired = load_desired(list(cfg.paths), team=cfg.team, env=cfg.environ(), strict_env=True)
     marks.append(time.perf_counter())
-    with workflow.connect(cfg, c.TEAM) as client:
+    with connect(cfg, c.TEAM) as client:
         wanted = fetch_kinds(desired, scope_kinds(parse_only(())))
         steps_for = [r.name for r in desired.by_kind("flow") if "nodes" in r.fields]
         live = fetch(client, wanted, steps_for=steps_for, parallelism=cfg.parallelism)

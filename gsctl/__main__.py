@@ -1,3 +1,3 @@
-from .cli import main
+from gsctl.cli import main
 
 main()

@@ -1,6 +1,6 @@
 """Error types and the one exit-code table.
 
-Library code raises these; only ``cli.py`` turns them into a message and an exit code.
+Library code raises these; only :mod:`gsctl.cli` turns them into a message and an exit code.
 No error's text ever contains the API key or a secret value.
 """
 

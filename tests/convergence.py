@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from gsctl import kinds
+from gsctl.api import kinds
 
 AGENCY = Path(__file__).resolve().parent.parent / "examples" / "agency"
 KeyCounts = dict[str, collections.Counter[tuple[str, ...]]]

@@ -4,6 +4,9 @@ Modules: ``contract`` (load the contract, validators), ``store`` (SQLite + memor
 ``rules`` (business rules), ``flows`` (versions, status actions), ``listing`` (lists),
 ``auth`` (keys and teams), ``faults`` (rate limit, fault injection), ``seed`` (what every
 team starts with, seed files), ``app`` (the ASGI app), ``server`` (running it).
+
+A separate program: it may import only its own modules (and the kinds table,
+:mod:`gsctl.api.kinds`); only :mod:`gsctl.cli` imports it.
 """
 
 from gsctl.emulator.app import RequestRecord

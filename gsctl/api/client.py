@@ -1,0 +1,410 @@
+"""The GetSales HTTP client: auth, pagination, typed errors, rate limit and retries.
+
+This is the only module in gsctl that imports httpx. Callers pass full API paths taken from
+:mod:`gsctl.api.kinds`; the client knows no resource path except the account endpoints.
+
+Contracts:
+- One ``httpx.Client`` per :class:`Client`, safe to share between worker threads; every
+  attempt first takes a token from the shared :class:`~gsctl.api.ratelimit.RateLimiter`.
+- Non-2xx answers raise typed errors from :mod:`gsctl.errors` (``AuthError`` for 401/403,
+  ``NotFoundError`` for 404, ``RateLimitedError`` when 429 retries run out, else ``ApiError``);
+  a request that got no answer raises ``TransportError``.
+- Retries (at most ``max_retries``): 429 for every method, honouring ``Retry-After`` through
+  ``RateLimiter.penalize`` so that all threads back off. GET, PUT and DELETE also retry
+  500/502/503/504, timeouts and dropped connections with capped exponential backoff and full
+  jitter (the contract calls a 500 "safe to retry idempotent calls"). Other 4xx are never
+  retried.
+- POST is not idempotent. It is retried freely only when nothing was sent (connect errors,
+  pool timeout) or on 429. When the request may have been processed (read timeout, dropped
+  connection after sending, 500/502/503/504), ``find_existing`` decides: an object means the
+  create happened and it is returned; ``None`` means it did not and the POST is retried;
+  without ``find_existing`` the call raises ``OutcomeUnknownError``. A 422 after such an
+  ambiguous attempt also consults ``find_existing`` (the first attempt may have taken the name).
+- A DELETE that answers 404 after an ambiguous attempt of the same call has succeeded.
+- The API key never appears in a log line, an exception text or a repr; request and response
+  bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from gsctl import errors
+from gsctl.api import kinds, wire
+from gsctl.api.ratelimit import RateLimiter
+
+IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+# Failures that happen before any byte of the request left: always safe to retry.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures after the request may have reached the server.
+MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+LIST_DEFAULTS = {"order_field": "created_at", "order_type": "asc"}
+
+FindExisting = Callable[[], dict[str, Any] | None]
+
+
+@dataclass
+class ClientStats:
+    """Counters over the client's life: attempts sent, retries, 429s seen, attempts per method."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    by_method: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Call:
+    """One logical call and its retry state."""
+
+    method: str
+    path: str
+    params: dict[str, str] | None = None
+    body: dict[str, Any] | None = None
+    find_existing: FindExisting | None = None
+    attempt: int = 0  # retries done so far
+    ambiguous: bool = False  # an earlier attempt may have been processed by the server
+
+
+@dataclass
+class _Retry:
+    """A failed attempt that may be retried; ``error`` is raised when retries run out."""
+
+    reason: str
+    error: errors.GsctlError
+    wait: float | None = None  # None: exponential backoff
+    penalize: bool = False  # 429: every thread waits, through the limiter
+    ambiguous: bool = False  # the server may have processed the request
+
+
+@dataclass
+class _Done:
+    value: Any
+
+
+class Client:
+    """GetSales API client shared by all workers of one command (see module docstring)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        team_id: int | None,
+        *,
+        rate_limit: float | None = 300,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        verbose_log: Callable[[str], None] | None = None,
+        user_agent: str | None = None,
+        max_connections: int = 16,
+    ) -> None:
+        self.base_url = wire.check_base_url(base_url)
+        key = (api_key or "").strip()
+        if not key:
+            raise errors.UsageError("no API key given")
+        if any(ch.isspace() or not ch.isprintable() for ch in key):
+            raise errors.UsageError("the API key contains whitespace or control characters")
+        self._key = key
+        self.team_id = team_id
+        self.max_retries = max(0, max_retries)
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.limiter = RateLimiter(rate_limit)
+        self.stats = ClientStats()
+        self._log = verbose_log
+        self._lock = threading.Lock()
+        self._rng = random.Random()
+        headers = {
+            "Authorization": f"Bearer {key}",
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": user_agent or f"gsctl/{wire.version()}",
+        }
+        if team_id is not None:
+            headers["Team-ID"] = str(int(team_id))
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Client(base_url={self.base_url!r}, team_id={self.team_id!r}, "
+            f"rate_limit={self.limiter.per_minute!r})"
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ----- public calls -------------------------------------------------------------------
+
+    def list_all(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every object of a list endpoint: pages of ``MAX_PAGE`` by offset, oldest first.
+
+        Stops when ``has_more`` is false (else when ``offset`` reaches ``total``, else on a
+        short page). A bare JSON array is taken as the whole list.
+        """
+        query = {**LIST_DEFAULTS, **(params or {}), "limit": str(kinds.MAX_PAGE)}
+        out: list[dict[str, Any]] = []
+        while True:
+            page = self._call("GET", path, params={**query, "offset": str(len(out))})
+            if isinstance(page, list):
+                return out + page
+            data = page.get("data") if isinstance(page, dict) else None
+            if not isinstance(data, list):
+                raise self._bad_response("GET", path, "a list page without a data array")
+            out.extend(data)
+            if not data or not wire.has_more(page, len(out), len(data)):
+                return out
+
+    def list_flow_versions(self, flow_uuid: str) -> list[dict[str, Any]]:
+        """All versions of a flow, newest first; accepts ``{data: [...]}`` or a bare array."""
+        path = kinds.FLOW_VERSIONS.format(uuid=flow_uuid)
+        body = self._call("GET", path)
+        if isinstance(body, dict) and isinstance(body.get("data"), list):
+            return list(body["data"])
+        if isinstance(body, list):
+            return body
+        raise self._bad_response("GET", path, "expected a list of flow versions")
+
+    def get(self, path: str) -> dict[str, Any]:
+        return self._object("GET", path, self._call("GET", path))
+
+    def create(
+        self, path: str, body: dict[str, Any], *, find_existing: FindExisting | None = None
+    ) -> dict[str, Any]:
+        """POST ``body``; ``find_existing`` re-lists by natural key after an ambiguous failure."""
+        value = self._call("POST", path, body=body, find_existing=find_existing)
+        if isinstance(value, dict) and "uuid" not in value and isinstance(value.get("data"), dict):
+            value = value["data"]  # CONFLICT in api-notes: one client reads a wrapped create
+        return self._object("POST", path, value)
+
+    def update(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT (partial update; idempotent, so retried)."""
+        return self._object("PUT", path, self._call("PUT", path, body=body))
+
+    def delete(self, path: str) -> None:
+        """DELETE; a 404 on a retry after an ambiguous failure counts as done."""
+        self._call("DELETE", path)
+
+    def action(self, path: str) -> dict[str, Any]:
+        """PUT with no body (flow start/stop/archive/unarchive); ``{}`` if the answer is empty."""
+        return self._object("PUT", path, self._call("PUT", path))
+
+    def current_user(self) -> dict[str, Any]:
+        return self.get(kinds.CURRENT_USER)
+
+    def teams(self) -> list[dict[str, Any]]:
+        return self.list_all(kinds.TEAMS)
+
+    # ----- the retry loop -----------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+        find_existing: FindExisting | None = None,
+    ) -> Any:
+        """Send until done: return the decoded body (``{}`` when empty) or raise."""
+        call = _Call(method, path, params, body, find_existing)
+        while True:
+            self.limiter.acquire()
+            started = time.perf_counter()
+            outcome: _Done | _Retry | errors.GsctlError
+            try:
+                response = self._send(call)
+            except httpx.HTTPError as exc:
+                outcome = self._on_exception(call, exc)
+                status = type(exc).__name__
+            else:
+                outcome = self._on_response(call, response)
+                status = str(response.status_code)
+            took = f"{call.method} {self._shown(call)} -> {status} in {wire.elapsed_ms(started)} ms"
+            if isinstance(outcome, _Done):
+                self._emit(took)
+                return outcome.value
+            if isinstance(outcome, errors.GsctlError):
+                self._emit(took)
+                raise outcome
+            found = self._retry_or_raise(call, outcome, took)
+            if found is not None:
+                return found
+
+    def _send(self, call: _Call) -> httpx.Response:
+        with self._lock:
+            self.stats.requests += 1
+            self.stats.by_method[call.method] = self.stats.by_method.get(call.method, 0) + 1
+        return self._http.request(call.method, call.path, params=call.params, json=call.body)
+
+    def _on_response(
+        self, call: _Call, response: httpx.Response
+    ) -> _Done | _Retry | errors.GsctlError:
+        """Classify an answer: done, retry, or the error to raise."""
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                return _Done(self._decode(call, response))
+            except errors.ApiError as exc:
+                return exc
+        error = self._api_error(call, response)
+        if status == 429:
+            with self._lock:
+                self.stats.rate_limited += 1
+            return _Retry(
+                f"429 {error.reason}",
+                error,
+                wait=wire.retry_after(response.headers.get("Retry-After")),
+                penalize=True,
+            )
+        if status in RETRY_STATUSES:
+            return _Retry(f"{status} {error.reason}", error, ambiguous=True)
+        if call.ambiguous and call.method == "DELETE" and status == 404:
+            return _Done(None)  # the earlier attempt deleted it
+        if call.ambiguous and call.method == "POST" and status == 422 and call.find_existing:
+            found = self._find_existing(call, error)
+            if found is not None:
+                return _Done(found)
+        return error
+
+    def _on_exception(self, call: _Call, exc: httpx.HTTPError) -> _Retry | errors.GsctlError:
+        """Classify a request that got no answer: retry, or the error to raise."""
+        reason = self._scrub(f"{type(exc).__name__}: {exc}".rstrip(": "))
+        error = errors.TransportError(
+            f"{call.method} {call.path}: no answer from the API ({reason})"
+        )
+        if isinstance(exc, NOT_SENT):
+            return _Retry(reason, error)
+        if isinstance(exc, MAYBE_SENT):
+            return _Retry(reason, error, ambiguous=True)
+        return error
+
+    def _retry_or_raise(self, call: _Call, retry: _Retry, took: str) -> dict[str, Any] | None:
+        """Wait before the next attempt (None), raise if this failure is final, or return the
+        object ``find_existing`` found after an ambiguous create."""
+        if retry.ambiguous:
+            call.ambiguous = True
+            if call.method not in IDEMPOTENT:
+                found = self._resolve_ambiguous(call, retry, took)
+                if found is not None:
+                    return found
+        wait = self._backoff(call.attempt + 1) if retry.wait is None else retry.wait
+        wait = min(wait, self.backoff_cap)
+        if retry.penalize:
+            self.limiter.penalize(wait)  # even when giving up: the other threads must wait
+        if call.attempt >= self.max_retries:
+            self._emit(took)
+            raise retry.error
+        call.attempt += 1
+        self._emit(
+            f"{took}; retry {call.attempt}/{self.max_retries} after {wait:.2f} s: {retry.reason}"
+        )
+        with self._lock:
+            self.stats.retries += 1
+        if not retry.penalize and wait > 0:
+            time.sleep(wait)
+        return None
+
+    def _resolve_ambiguous(self, call: _Call, retry: _Retry, took: str) -> dict[str, Any] | None:
+        """A non-idempotent call may have happened: ask ``find_existing`` or give up."""
+        if call.find_existing is None:
+            self._emit(took)
+            raise errors.OutcomeUnknownError(
+                f"{call.method} {call.path}: outcome unknown after {retry.reason}; "
+                "run plan again to see whether it was applied"
+            )
+        found = self._find_existing(call, retry.error)
+        if found is not None:
+            self._emit(f"{took}; found by natural key after {retry.reason}")
+        return found
+
+    def _find_existing(self, call: _Call, cause: errors.GsctlError) -> dict[str, Any] | None:
+        assert call.find_existing is not None
+        try:
+            return call.find_existing()
+        except errors.GsctlError as exc:
+            raise errors.OutcomeUnknownError(
+                f"{call.method} {call.path}: outcome unknown ({cause}); "
+                f"checking by natural key failed: {exc}"
+            ) from exc
+
+    # ----- helpers ------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]."""
+        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1)))
+        with self._lock:
+            return self._rng.uniform(0, ceiling)
+
+    def _decode(self, call: _Call, response: httpx.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError:
+            raise self._bad_response(call.method, call.path, "the answer is not JSON") from None
+
+    def _api_error(self, call: _Call, response: httpx.Response) -> errors.ApiError:
+        status = response.status_code
+        reason, message, data = wire.parse_error(
+            response.status_code, response.text, response.reason_phrase
+        )
+        cls = {
+            401: errors.AuthError,
+            403: errors.AuthError,
+            404: errors.NotFoundError,
+            429: errors.RateLimitedError,
+        }.get(status, errors.ApiError)
+        fields = {self._scrub(k): [self._scrub(m) for m in v] for k, v in data.items()}
+        return cls(
+            status,
+            self._scrub(reason),
+            self._scrub(message),
+            method=call.method,
+            path=call.path,
+            field_errors=fields,
+        )
+
+    def _bad_response(self, method: str, path: str, what: str) -> errors.ApiError:
+        return errors.ApiError(0, "bad_response", what, method=method, path=path)
+
+    def _object(self, method: str, path: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self._bad_response(method, path, "expected a JSON object")
+        return value
+
+    def _shown(self, call: _Call) -> str:
+        """The path as logged: with the query string, never a body."""
+        if not call.params:
+            return call.path
+        return f"{call.path}?{httpx.QueryParams(call.params)}"
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._key, "(redacted)") if self._key else text
+
+    def _emit(self, line: str) -> None:
+        if self._log is not None:
+            self._log(self._scrub(line))

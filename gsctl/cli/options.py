@@ -1,0 +1,113 @@
+"""Options shared by the command modules, and the run configuration read from them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from gsctl.reconcile.changes import PlanOptions
+
+DEFAULT_RATE_LIMIT = 300.0  # requests per minute: the GetSales API's documented limit
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def api_options(func: F) -> F:
+    """Options shared by every command that talks to the API."""
+    decorators = [
+        click.option(
+            "--api-url",
+            envvar="GETSALES_API_URL",
+            default="https://amazing.getsales.io",
+            show_default=True,
+            help="GetSales API base URL.",
+        ),
+        click.option(
+            "--api-key",
+            envvar="GETSALES_API_KEY",
+            default=None,
+            help="API key (prefer the GETSALES_API_KEY variable: flags show in ps).",
+        ),
+        click.option(
+            "--team",
+            envvar="GETSALES_TEAM_ID",
+            default=None,
+            help="Team id, or a name from settings.teams.",
+        ),
+        click.option(
+            "--emulator", is_flag=True, help="Use the embedded emulator (.gsctl/emulator.db)."
+        ),
+        click.option(
+            "--parallelism",
+            type=click.IntRange(1, 64),
+            default=4,
+            show_default=True,
+            help="Concurrent API requests.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(0.1),
+            default=30.0,
+            show_default=True,
+            help="Seconds to wait for one API answer before retrying.",
+        ),
+        click.option(
+            "--rate-limit",
+            type=click.FloatRange(1),
+            default=None,
+            help="Requests per minute, shared by all workers [default: 300; "
+            "unlimited with --emulator].",
+        ),
+        click.option(
+            "-v", "--verbose", is_flag=True, help="Log each request (method, path, status, ms)."
+        ),
+        click.option("--no-color", is_flag=True, help="No colour (also NO_COLOR)."),
+    ]
+    for deco in reversed(decorators):
+        func = deco(func)
+    return func
+
+
+def plan_options(func: F) -> F:
+    decorators = [
+        click.option(
+            "--only", multiple=True, metavar="KIND[/NAME]", help="Limit to a kind or one object."
+        ),
+        click.option(
+            "--prune", is_flag=True, help="Delete live objects that the manifests do not declare."
+        ),
+        click.option(
+            "--force", is_flag=True, help="Override the delete-share and emptied-kind gates."
+        ),
+        click.option(
+            "--allow-replace",
+            is_flag=True,
+            help="Allow delete+create when a create-only field changed.",
+        ),
+        click.option("--rotate-secrets", is_flag=True, help="Send secrets on update too."),
+    ]
+    for deco in reversed(decorators):
+        func = deco(func)
+    return func
+
+
+def run_config(paths: tuple[str, ...], opts: dict[str, Any]) -> Any:
+    from gsctl.reconcile.workflow import RunConfig
+
+    def log(line: str) -> None:
+        click.echo(f"  {line}", err=True)
+
+    return RunConfig(
+        paths=paths or (".",),
+        api_url=opts["api_url"],
+        api_key=opts["api_key"],
+        team=opts["team"],
+        emulator=opts["emulator"],
+        parallelism=opts["parallelism"],
+        timeout=opts["timeout"],
+        rate_limit=opts["rate_limit"] or (None if opts["emulator"] else DEFAULT_RATE_LIMIT),
+        verbose_log=log if opts["verbose"] else None,
+        plan=PlanOptions.from_dict(opts),
+    )

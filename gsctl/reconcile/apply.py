@@ -1,0 +1,261 @@
+"""Doing: run a :class:`~gsctl.reconcile.changes.Plan` against the API and report what happened.
+
+Creates and updates run level by level (DESIGN section 3), then flow steps and status
+(level 6), then deletes in reverse level order. Within a level, operations run in parallel
+(``parallelism`` workers; the client's rate limiter is shared). An operation whose inputs
+failed is not run; independent work continues. Ctrl-C lets in-flight requests finish, then
+reports: nothing is left half-sent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gsctl.api import kinds
+from gsctl.api.refs import NameIndex, ref_name, reference_name, references_of, to_api
+from gsctl.errors import GsctlError
+from gsctl.reconcile.changes import Change, Plan
+from gsctl.reconcile.flowops import FlowClient, run_flow_steps, steps_needed, stop_if_running
+
+
+class ApiClient(FlowClient, Protocol):
+    """What the executor needs of :class:`gsctl.api.client.Client` (``create`` and the flow
+    calls come from :class:`~gsctl.reconcile.flowops.FlowClient`)."""
+
+    def list_all(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]: ...
+
+    def update(self, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def delete(self, path: str) -> None: ...
+
+
+@dataclass
+class Op:
+    change: Change
+    phase: str  # "main" | "steps" | "delete"
+    level: int
+    provides: set[tuple[str, str]] = field(default_factory=set)
+    requires: set[tuple[str, str]] = field(default_factory=set)
+    after: Op | None = None  # must have succeeded first
+
+
+@dataclass
+class Outcome:
+    change: Change
+    phase: str
+    status: str  # done | failed | not_run
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.change
+        return {
+            "action": c.action,
+            "kind": c.kind,
+            "name": c.name,
+            "phase": self.phase,
+            "status": self.status,
+            "message": self.message,
+        }
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    interrupted: bool = False
+
+    def by_status(self, status: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(o.status == "done" for o in self.outcomes)
+
+
+def build_ops(plan: Plan) -> list[Op]:
+    """Expand changes into ordered operations with their dependencies."""
+    ops: list[Op] = []
+    for c in plan.changes:
+        if c.action == "delete":
+            ops.append(Op(c, "delete", c.level))
+            continue
+        assert c.desired is not None
+        requires = references_of(c.kind, c.desired.fields)
+        main = None
+        if c.kind != "flow" or c.action != "update" or (c.field_names() - {"status"}):
+            main = Op(c, "main", c.level, {(c.kind, _ref_key(c))}, _top_level_requires(c))
+            ops.append(main)
+        if c.kind == "flow" and steps_needed(c):
+            ops.append(Op(c, "steps", kinds.STEPS_LEVEL, set(), requires, after=main))
+    return ops
+
+
+def _ref_key(c: Change) -> str:
+    return reference_name(c.kind, c.desired.name if c.desired is not None else c.name)
+
+
+def _top_level_requires(c: Change) -> set[tuple[str, str]]:
+    assert c.desired is not None
+    fields = {k: v for k, v in c.desired.fields.items() if k not in ("nodes", "contact_sources")}
+    return references_of(c.kind, fields)
+
+
+class Executor:
+    """Runs operations against one client, tracking names -> uuids as objects appear."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        names: NameIndex,
+        *,
+        parallelism: int = 4,
+        rotate_secrets: bool = False,
+        progress: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.names = names
+        self.parallelism = max(1, parallelism)
+        self.rotate_secrets = rotate_secrets
+        self.progress = progress or (lambda o: None)
+        self._failed_names: set[tuple[str, str]] = set()
+        self._blocked_refs: set[tuple[str, str]] = set()
+        self._results: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, kind: str, name: str) -> str:
+        return self.names.uuid(kind, reference_name(kind, name))
+
+    def run(self, plan: Plan) -> ApplyReport:
+        ops = build_ops(plan)
+        report = ApplyReport()
+        groups = _groups(ops)
+        for group in groups:
+            if report.interrupted:
+                report.outcomes.extend(
+                    Outcome(o.change, o.phase, "not_run", "interrupted") for o in group
+                )
+                continue
+            report.interrupted = self._run_group(group, report)
+        return report
+
+    def _run_group(self, group: list[Op], report: ApplyReport) -> bool:
+        runnable: list[Op] = []
+        for op in group:
+            reason = self._blocked(op)
+            if reason:
+                self._record(op, report, Outcome(op.change, op.phase, "not_run", reason))
+            else:
+                runnable.append(op)
+        pool = ThreadPoolExecutor(max_workers=self.parallelism)
+        futures = {pool.submit(self._execute, op): op for op in runnable}
+        interrupted = False
+        try:
+            wait(futures)
+        except KeyboardInterrupt:
+            interrupted = True
+            for fut in futures:
+                fut.cancel()
+            wait([f for f in futures if not f.cancelled()])
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for fut, op in futures.items():
+            if fut.cancelled():
+                outcome = Outcome(op.change, op.phase, "not_run", "interrupted")
+            else:
+                outcome = fut.result()
+            self._record(op, report, outcome)
+        return interrupted
+
+    def _record(self, op: Op, report: ApplyReport, outcome: Outcome) -> None:
+        with self._lock:
+            self._results[id(op)] = outcome.status
+            if outcome.status != "done":
+                self._failed_names |= op.provides
+                c = op.change
+                for res in (c.desired, c.live):
+                    if res is not None:
+                        self._blocked_refs |= references_of(res.kind, res.fields)
+        report.outcomes.append(outcome)
+        self.progress(outcome)
+
+    def _blocked(self, op: Op) -> str:
+        if op.after is not None and self._results.get(id(op.after)) != "done":
+            return f'{op.after.phase} step of {op.change.kind} "{op.change.name}" did not succeed'
+        missing = sorted(op.requires & self._failed_names)
+        if missing:
+            kind, name = missing[0]
+            return f'depends on {kind} "{name}", which was not created'
+        target = (op.change.kind, reference_name(op.change.kind, op.change.name))
+        if op.phase == "delete" and target in self._blocked_refs:
+            return "still referenced by a change that did not succeed"
+        return ""
+
+    def _execute(self, op: Op) -> Outcome:
+        try:
+            if op.phase == "delete":
+                self._delete(op.change)
+            elif op.phase == "steps":
+                run_flow_steps(self.client, op.change, self.resolve)
+            else:
+                self._main(op.change)
+        except GsctlError as exc:
+            return Outcome(op.change, op.phase, "failed", str(exc))
+        except KeyError as exc:
+            return Outcome(op.change, op.phase, "failed", f"unknown reference {exc}")
+        return Outcome(op.change, op.phase, "done")
+
+    def _main(self, c: Change) -> None:
+        k = kinds.KINDS[c.kind]
+        assert c.desired is not None
+        if c.action == "update":
+            include = c.field_names() - {"status"}
+            body = to_api(
+                k, c.desired.fields, self.resolve, include=include, secrets=self.rotate_secrets
+            )
+            assert c.uuid is not None
+            if body:
+                obj = self.client.update(k.item_path(c.uuid), body)
+                self.names.add(c.kind, ref_name(k, obj), obj["uuid"])
+            return
+        if c.action == "replace":
+            assert c.uuid is not None
+            self.client.delete(k.item_path(c.uuid))
+        body = to_api(k, c.desired.fields, self.resolve)
+        obj = self.client.create(k.collection, body, find_existing=lambda: self._find(k, body))
+        c.uuid = obj["uuid"]
+        self.names.add(c.kind, ref_name(k, obj), obj["uuid"])
+
+    def _find(self, k: kinds.Kind, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Re-list by natural key after an ambiguous create: did it happen?"""
+        want = kinds.natural_key(k, {f: body.get(k.api_name(f)) for f in k.natural_key})
+        params = next(
+            (p for p in k.list_filters if p.get("filter[object]") == body.get("object")), None
+        )
+        for obj in self.client.list_all(k.collection, dict(params) if params else None):
+            if kinds.natural_key(k, obj) == want:
+                return obj
+        return None
+
+    def _delete(self, c: Change) -> None:
+        k = kinds.KINDS[c.kind]
+        assert c.uuid is not None
+        if c.kind == "flow" and c.live is not None:
+            stop_if_running(self.client, c.uuid, c.live.fields.get("status"))
+        self.client.delete(k.item_path(c.uuid))
+
+
+def _groups(ops: list[Op]) -> list[list[Op]]:
+    """Operations grouped for execution: main by level, steps, then deletes in reverse."""
+    order: dict[tuple[int, int], list[Op]] = {}
+    for op in ops:
+        if op.phase == "delete":
+            key = (2, -op.level)
+        elif op.phase == "steps":
+            key = (1, op.level)
+        else:
+            key = (0, op.level)
+        order.setdefault(key, []).append(op)
+    return [order[k] for k in sorted(order)]

@@ -1,0 +1,106 @@
+"""Field-level differences between two normalised field dicts (the only deepdiff user).
+
+Paths are dotted (``schedule.timezone``). A change inside a list is reported at the list
+itself, with the whole list before and after: list elements have no stable identity, and a
+reviewer reads ``timeblocks: [...] -> [...]`` more easily than index arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from gsctl.model import Secret, has_secret
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    before: Any
+    after: Any
+    sensitive: bool = False
+    note: str = ""  # why an unchanged value is sent again (e.g. re-pointing to a replacement)
+
+    def to_dict(self) -> dict[str, Any]:
+        from gsctl.model import mask
+
+        if self.sensitive:
+            return {
+                "path": self.path,
+                "before": "(sensitive)",
+                "after": "(sensitive)",
+                "sensitive": True,
+            }
+        out = {"path": self.path, "before": mask(self.before), "after": mask(self.after)}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def _plain(value: Any) -> Any:
+    """Secrets compare by value (a live value never is a Secret; the desired one may be)."""
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal with equal types all the way down (``1 == True`` and ``1 == 1.0`` are changes)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _get(tree: Any, parts: list[Any]) -> Any:
+    for p in parts:
+        if isinstance(tree, dict):
+            tree = tree.get(p)
+        elif isinstance(tree, list) and isinstance(p, int) and p < len(tree):
+            tree = tree[p]
+        else:
+            return None
+    return tree
+
+
+def _parts_to_list_root(parts: list[Any], before: Any, after: Any) -> list[Any]:
+    """Truncate a path where it enters a list: the change is reported on the list."""
+    out: list[Any] = []
+    for p in parts:
+        node = _get(after, out)
+        if node is None:
+            node = _get(before, out)
+        if isinstance(node, list):
+            return out
+        out.append(p)
+    return out
+
+
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
+    """Changed leaves between ``before`` (live) and ``after`` (desired), sorted by path."""
+    b, a = _plain(before), _plain(after)
+    if _same(b, a):
+        return []  # the common case, and much cheaper than a DeepDiff
+    dd = DeepDiff(b, a, verbose_level=2, view="tree")
+    paths: dict[str, list[Any]] = {}
+    for level_list in dd.values():
+        for level in level_list:
+            parts = _parts_to_list_root(list(level.path(output_format="list")), b, a)
+            if not parts:
+                continue
+            paths[".".join(str(p) for p in parts)] = parts
+    changes = []
+    for path in sorted(paths):
+        parts = paths[path]
+        old, new = _get(before, parts), _get(after, parts)
+        changes.append(FieldChange(path, old, new, sensitive=has_secret(old) or has_secret(new)))
+    return changes

@@ -1,0 +1,272 @@
+"""Deciding: desired vs live -> an ordered, safety-checked :class:`Plan`. No I/O.
+
+Pairing is by natural key (``renamed_from`` pairs a desired item with its old live name).
+A paired object whose normalised fields differ is an ``update``, or a ``replace`` when a
+create-only field differs. Unpaired desired objects are ``create``s; unpaired live objects
+are *unmanaged* and become ``delete``s only when pruning is on for their kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gsctl.api import kinds
+from gsctl.api.refs import mask_url, references_of
+from gsctl.errors import Diagnostic, ManifestError, UsageError
+from gsctl.flows import graph
+from gsctl.model import Desired, Resource, has_secret, mask, reveal
+from gsctl.reconcile import normalize
+from gsctl.reconcile.changes import Change, Plan, PlanOptions
+from gsctl.reconcile.diff import FieldChange, field_changes
+from gsctl.reconcile.live import LiveState
+from gsctl.reconcile.repoint import repoint
+from gsctl.reconcile.safety import check_gates
+
+
+def desired_digest(desired: Desired) -> str:
+    """Digest of the desired state, secrets masked (their values never enter a plan file)."""
+    rows = [
+        [r.kind, list(r.key), mask(r.fields), r.renamed_from, r.protect, list(r.ignore_changes)]
+        for r in sorted(desired.resources, key=lambda r: (r.kind, r.key))
+    ]
+    text = json.dumps(rows, sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_only(only: Iterable[str]) -> list[tuple[str, str | None]]:
+    """``--only`` filters as (kind, name or None); kind accepts singular or section names."""
+    out = []
+    for item in only:
+        kind_text, _, name = item.partition("/")
+        try:
+            k = kinds.kind(kind_text)
+        except KeyError as exc:
+            known = ", ".join(k.name for k in kinds.MANAGED)
+            raise UsageError(
+                f"unknown kind {kind_text!r} in --only {item!r}; one of: {known}"
+            ) from exc
+        out.append((k.name, name or None))
+    return out
+
+
+def in_scope(filters: list[tuple[str, str | None]], kind: str, name: str) -> bool:
+    if not filters:
+        return True
+    return any(k == kind and (n is None or n.casefold() == name.casefold()) for k, n in filters)
+
+
+def scope_kinds(filters: list[tuple[str, str | None]]) -> tuple[str, ...]:
+    if not filters:
+        return tuple(k.name for k in kinds.MANAGED)
+    return tuple(k.name for k in kinds.MANAGED if any(f[0] == k.name for f in filters))
+
+
+def pending_renames(desired: Desired) -> list[tuple[str, str, str]]:
+    """(kind, old reference name, new reference name) for every ``renamed_from``."""
+    out = []
+    for r in desired.resources:
+        if r.renamed_from is not None:
+            k = kinds.KINDS[r.kind]
+            old = kinds.display_name(k, {**r.fields, "name": r.renamed_from})
+            out.append((r.kind, old, r.name))
+    return out
+
+
+def fetch_kinds(desired: Desired, scope: Iterable[str]) -> set[str]:
+    """Kinds to fetch: the scope plus every kind that in-scope objects reference."""
+    wanted = set(scope)
+    for res in desired.resources:
+        if res.kind in wanted:
+            wanted.update(target for target, _ in references_of(res.kind, res.fields))
+    return wanted
+
+
+def check_references(
+    desired: Desired, live: LiveState, filters: list[tuple[str, str | None]]
+) -> None:
+    """Every reference of an in-scope object names an in-scope declared object or a live one.
+
+    A declared object outside ``--only`` does not count: this run would not create it.
+    """
+    in_run = [r for r in desired.resources if in_scope(filters, r.kind, r.name)]
+    declared = {(r.kind, r.name) for r in in_run}
+    problems = []
+    for res in in_run:
+        for target, name in sorted(references_of(res.kind, res.fields)):
+            if (target, name) in declared or live.names.has(target, name):
+                continue
+            where = res.origin_of(_ref_path(res, name))
+            problems.append(
+                Diagnostic(
+                    where.path if where else "?",
+                    where.line if where else 0,
+                    where.column if where else 0,
+                    f"references {target} {name!r}, which is neither in the workspace "
+                    "nor among the objects this run creates (check --only)",
+                    res.kind,
+                    res.name,
+                )
+            )
+    if problems:
+        raise ManifestError(problems)
+
+
+def _ref_path(res: Resource, name: str) -> tuple[Any, ...]:
+    """Best-effort path of the value ``name`` inside ``res`` (for error locations)."""
+    for path, _origin in res.origins.items():
+        if _value_at(res.fields, path) == name:
+            return path
+    return ()
+
+
+def _value_at(tree: Any, path: tuple[Any, ...]) -> Any:
+    for p in path:
+        in_dict = isinstance(tree, dict) and p in tree
+        in_list = isinstance(tree, list) and isinstance(p, int) and p < len(tree)
+        if in_dict or in_list:
+            tree = tree[p]
+        else:
+            return None
+    return reveal(tree) if not isinstance(tree, dict | list) else None
+
+
+def pair(
+    desired: list[Resource], live: list[Resource]
+) -> tuple[list[tuple[Resource, Resource]], list[Resource], list[Resource]]:
+    """(paired, desired-only, live-only) by natural key, honouring ``renamed_from``."""
+    live_by_key = {r.key: r for r in live}
+    paired: list[tuple[Resource, Resource]] = []
+    creates: list[Resource] = []
+    for d in desired:
+        match = live_by_key.pop(d.key, None)
+        if match is None and d.renamed_from is not None:
+            k = kinds.KINDS[d.kind]
+            old_fields = dict(d.fields, name=d.renamed_from)
+            match = live_by_key.pop(kinds.natural_key(k, old_fields), None)
+        if match is None:
+            creates.append(d)
+        else:
+            paired.append((d, match))
+    return paired, creates, list(live_by_key.values())
+
+
+def compare(d: Resource, live: Resource, rotate_secrets: bool) -> Change | None:
+    """The update or replace that turns ``live`` into ``d``, or None when they match."""
+    left, right = normalize.comparable(d, live, rotate_secrets=rotate_secrets)
+    steps: list[dict[str, Any]] = []
+    if "steps" in left:
+        if left["steps"] != right["steps"]:
+            steps = graph.diff_graph(
+                (d.fields.get("nodes") or [], d.fields.get("contact_sources") or []),
+                (live.fields.get("nodes") or [], live.fields.get("contact_sources") or []),
+            )
+            if not steps:
+                steps = [{"op": "change", "node_id": None, "type": "graph", "fields": []}]
+        left.pop("steps")
+        right.pop("steps")
+    changes = mask_urls(d.kind, field_changes(right, left))
+    if not changes and not steps:
+        return None
+    k = kinds.KINDS[d.kind]
+    action = "replace" if {c.path.split(".")[0] for c in changes} & set(k.create_only) else "update"
+    return Change(action, d.kind, d.name, live.uuid, changes, desired=d, live=live, steps=steps)
+
+
+def build_plan(
+    desired: Desired,
+    live: LiveState,
+    options: PlanOptions,
+    *,
+    team_id: int | None,
+    api_url: str,
+    manifests: dict[str, Any] | None = None,
+) -> Plan:
+    """Compare desired with live over the kinds in scope; gates are checked, not enforced."""
+    filters = parse_only(options.only)
+    scope = scope_kinds(filters)
+    check_references(desired, live, filters)
+    acc = _Sides()
+    for kind in scope:
+        want = [r for r in desired.by_kind(kind) if in_scope(filters, kind, r.name)]
+        have = [r for r in live.resources.get(kind, []) if in_scope(filters, kind, r.name)]
+        prune = options.prune or desired.settings.prunes(kind)
+        _plan_kind(kind, want, have, prune, options.rotate_secrets, acc)
+    changes, unmanaged = acc.changes, acc.unmanaged
+    unchanged = len(acc.same) - repoint(changes, acc.same)
+    plan = Plan(
+        changes=changes,
+        unchanged=unchanged,
+        unmanaged=unmanaged,
+        live_fingerprint=live.fingerprint(live.fetched),
+        team_id=team_id,
+        api_url=api_url,
+        options=options,
+        scope=scope,
+        manifests=manifests or {},
+    )
+    plan.violations = check_gates(plan, desired, live, options)
+    return plan
+
+
+@dataclass
+class _Sides:
+    """What planning the kinds one by one accumulates."""
+
+    changes: list[Change] = field(default_factory=list)
+    unmanaged: list[Resource] = field(default_factory=list)
+    same: list[tuple[Resource, Resource]] = field(default_factory=list)  # unchanged pairs
+
+
+def _plan_kind(
+    kind: str, want: list[Resource], have: list[Resource], prune: bool, rotate: bool, acc: _Sides
+) -> None:
+    """Changes for one kind: updates of paired objects, creates, deletes or unmanaged."""
+    paired, creates, leftovers = pair(want, have)
+    for d, lv in paired:
+        change = compare(d, lv, rotate)
+        if change is None:
+            acc.same.append((d, lv))
+        else:
+            acc.changes.append(change)
+    acc.changes.extend(
+        Change("create", kind, d.name, None, _create_fields(d), desired=d) for d in creates
+    )
+    for lv in leftovers:
+        if prune:
+            acc.changes.append(
+                Change("delete", kind, lv.name, lv.uuid, _delete_fields(lv), live=lv)
+            )
+        else:
+            acc.unmanaged.append(lv)
+
+
+def _create_fields(d: Resource) -> list[FieldChange]:
+    k = kinds.KINDS[d.kind]
+    out = []
+    for name, value in normalize.create_fields(d).items():
+        sensitive = name in k.secret or has_secret(value)
+        out.append(FieldChange(name, None, value, sensitive=sensitive))
+    return mask_urls(d.kind, out)
+
+
+def _delete_fields(lv: Resource) -> list[FieldChange]:
+    fields = [FieldChange(name, value, None) for name, value in sorted(lv.fields.items())]
+    return mask_urls(lv.kind, fields)
+
+
+def mask_urls(kind: str, changes: list[FieldChange]) -> list[FieldChange]:
+    """Hide the token-carrying parts of URL fields (userinfo, query values) in a plan; a
+    change only there shows as ``(sensitive)``."""
+    masked = kinds.KINDS[kind].masked_urls
+    out = []
+    for f in changes:
+        if f.path in masked and not f.sensitive:
+            before, after = mask_url(f.before), mask_url(f.after)
+            if (before, after) != (f.before, f.after):
+                f = FieldChange(f.path, before, after, sensitive=before == after)
+        out.append(f)
+    return out

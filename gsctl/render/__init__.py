@@ -1,0 +1,18 @@
+"""Showing: plans as text, JSON and Markdown (:mod:`.plan`), apply progress and reports
+(:mod:`.report`). Pure: no I/O, no API calls.
+
+May import :mod:`gsctl.reconcile` (the plan's value types), :mod:`gsctl.model` and
+:mod:`gsctl.errors`.
+"""
+
+from gsctl.render.plan import plan_json, plan_markdown, plan_text
+from gsctl.render.report import progress_line, report_json, report_text
+
+__all__ = [
+    "plan_json",
+    "plan_markdown",
+    "plan_text",
+    "progress_line",
+    "report_json",
+    "report_text",
+]

@@ -1,0 +1,220 @@
+"""Showing: plans and apply reports as text, JSON and Markdown. Pure: no I/O, no API calls.
+
+Secrets never reach any output: :class:`~gsctl.reconcile.diff.FieldChange` and
+:func:`~gsctl.model.mask` replace them with ``(sensitive)`` before anything is formatted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gsctl.errors import printable
+from gsctl.model import SENSITIVE, mask
+from gsctl.reconcile.changes import Change, Plan
+from gsctl.reconcile.diff import FieldChange
+
+SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
+COLORS = {"create": "32", "update": "33", "replace": "35", "delete": "31"}
+COMMENT_LIMIT = 65_000  # GitHub's PR comment limit is 65,536 characters
+KIND_TITLES = {
+    "llm_connection": "LLM connections",
+    "tag": "Tags",
+    "custom_field": "Custom fields",
+    "pipeline_stage": "Pipeline stages",
+    "flow_workspace": "Flow workspaces",
+    "ai_agent": "AI agents",
+    "template": "Templates",
+    "flow": "Flows",
+    "webhook": "Webhooks",
+}
+
+
+def value_text(value: Any) -> str:
+    """A field value as one line of JSON (secrets masked)."""
+    return json.dumps(mask(value), ensure_ascii=False, sort_keys=True, default=str)
+
+
+def field_line(f: FieldChange, action: str) -> str:
+    if f.note:
+        return f"{f.path}: {value_text(f.after)} ({f.note})"
+    if f.sensitive:
+        return f"{f.path}: {SENSITIVE}"
+    if action == "create":
+        return f"{f.path}: {value_text(f.after)}"
+    if action == "delete":
+        return f"{f.path}: {value_text(f.before)}"
+    return f"{f.path}: {value_text(f.before)} -> {value_text(f.after)}"
+
+
+WIDE = 100  # a field line longer than this is split, one element per line
+
+
+def _elements(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [f"- {value_text(v)}" for v in value]
+    if isinstance(value, dict):
+        return [f"{k}: {value_text(v)}" for k, v in value.items()]
+    return [value_text(value)]
+
+
+def field_lines(f: FieldChange, action: str) -> list[str]:
+    """``field_line``, or for a long value one line per list element (or mapping key)."""
+    line = field_line(f, action)
+    if f.sensitive or len(line) <= WIDE:
+        return [line]
+    if action in ("create", "delete"):
+        value = f.after if action == "create" else f.before
+        return [f"{f.path}:", *(f"  {e}" for e in _elements(value))]
+    return [f"{f.path}:", f"  - {value_text(f.before)}", f"  + {value_text(f.after)}"]
+
+
+def step_line(step: dict[str, Any]) -> str:
+    sign = {"add": "+", "remove": "-", "change": "~"}.get(str(step.get("op")), "~")
+    if "contact_source" in step:
+        return f"{sign} contact source {step['contact_source']}"
+    what = f"node {step.get('node_id')} ({step.get('type')})"
+    fields = step.get("fields") or []
+    return f"{sign} {what}" + (f": {', '.join(map(str, fields))}" if fields else "")
+
+
+def summary_text(plan: Plan) -> str:
+    s = plan.summary
+    return (
+        f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+        f"{s['delete']} to delete; {s['unchanged']} unchanged, {s['unmanaged']} unmanaged."
+    )
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if color else text
+
+
+def change_header(c: Change) -> str:
+    extra = ""
+    if c.action == "replace":
+        extra = f" (create-only: {', '.join(sorted(c.field_names()))})"
+    return f'{SYMBOLS[c.action]} {c.kind} "{printable(c.name)}"{extra}'
+
+
+def plan_text(plan: Plan, *, color: bool = False) -> str:
+    """Terraform-like text: one block per change, unmanaged objects, gates, summary."""
+    lines: list[str] = []
+    for c in plan.changes:
+        lines.append(_paint(change_header(c), COLORS[c.action], color))
+        shown = c.fields if c.action != "delete" else []
+        lines.extend(f"      {line}" for f in shown for line in field_lines(f, c.action))
+        lines.extend(f"      steps: {step_line(s)}" for s in c.steps)
+    if plan.unmanaged:
+        lines.append("")
+        lines.append(
+            f"Unmanaged (live, not in the manifests; --prune deletes them): {len(plan.unmanaged)}"
+        )
+        lines.extend(f'  {r.kind} "{printable(r.name)}"' for r in plan.unmanaged)
+    if plan.violations:
+        lines.append("")
+        lines.append("Refused by safety gates:")
+        lines.extend(f"  ! {v.message}" for v in plan.violations)
+    if not plan.changes:
+        lines.append("No changes. The workspace matches the manifests.")
+    lines.append(summary_text(plan))
+    return "\n".join(lines) + "\n"
+
+
+def plan_json(plan: Plan) -> str:
+    """The plan file (DESIGN section 5): byte-identical for identical inputs."""
+    return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("`", "'")
+
+
+def _md_change(c: Change) -> list[str]:
+    lines = [f'{SYMBOLS[c.action]} {c.kind} "{printable(c.name)}"']
+    shown = c.fields if c.action != "delete" else []
+    lines.extend(f"    {line}" for f in shown for line in field_lines(f, c.action))
+    lines.extend(f"    steps: {step_line(s)}" for s in c.steps)
+    return lines
+
+
+def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
+    """PR comment: summary table, one collapsible section per kind, under ``limit`` chars."""
+    s = plan.summary
+    head = [
+        "### gsctl plan",
+        "",
+        "| create | update | replace | delete | unchanged | unmanaged |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | "
+        f"{s['unchanged']} | {s['unmanaged']} |",
+        "",
+    ]
+    if plan.violations:
+        head.append("**Refused by safety gates:**")
+        head.extend(f"- {_md_escape(v.message)}" for v in plan.violations)
+        head.append("")
+    if not plan.changes:
+        head.append("No changes. The workspace matches the manifests.")
+    sections = _md_sections(plan)
+    return _fit(head, sections, limit)
+
+
+def _md_sections(plan: Plan) -> list[list[str]]:
+    by_kind: dict[str, list[Change]] = {}
+    for c in plan.changes:
+        by_kind.setdefault(c.kind, []).append(c)
+    sections = []
+    for kind, changes in by_kind.items():
+        body = [line for c in changes for line in _md_change(c)]
+        title = KIND_TITLES.get(kind, kind)
+        sections.append(
+            [
+                f"<details><summary>{title}: {len(changes)} change(s)</summary>",
+                "",
+                "```diff",
+                *body,
+                "```",
+                "</details>",
+                "",
+            ]
+        )
+    if plan.unmanaged:
+        body = [f'{r.kind} "{printable(r.name)}"' for r in plan.unmanaged]
+        sections.append(
+            [
+                f"<details><summary>Unmanaged: {len(plan.unmanaged)} "
+                "(not in the manifests; --prune deletes them)</summary>",
+                "",
+                "```",
+                *body,
+                "```",
+                "</details>",
+                "",
+            ]
+        )
+    return sections
+
+
+def _fit(head: list[str], sections: list[list[str]], limit: int) -> str:
+    """Join head and sections, cutting lines at the end so the text stays under ``limit``."""
+    note = (
+        "\n_Plan truncated to fit a PR comment: {n} more line(s) are in the JSON plan artifact._\n"
+    )
+    text = "\n".join(head) + "\n"
+    budget = limit - len(note) - 40
+    lines = [line for section in sections for line in section]
+    for i, line in enumerate(lines):
+        if len(text) + len(line) + 1 > budget:
+            return text + _close_open_blocks(lines[:i]) + note.format(n=len(lines) - i)
+        text += line + "\n"
+    return text
+
+
+def _close_open_blocks(lines: list[str]) -> str:
+    """Closing fence and ``</details>`` for whatever ``lines`` left open."""
+    fence_open = sum(1 for line in lines if line.startswith("```")) % 2 == 1
+    details_open = sum(1 for line in lines if line.startswith("<details>")) - sum(
+        1 for line in lines if line == "</details>"
+    )
+    return ("```\n" if fence_open else "") + "</details>\n" * details_open

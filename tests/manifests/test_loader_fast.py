@@ -1,0 +1,44 @@
+"""The libyaml fast path of the loader gives exactly what the pure-Python path gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gsctl.manifests import loader as manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = sorted(
+    [*ROOT.glob("examples/**/*.yaml"), *ROOT.glob("tests/fixtures/manifests/valid/**/*.yaml")]
+)
+pytestmark = pytest.mark.skipif(manifest._CLoaderBase is None, reason="libyaml not installed")
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_fast_and_pure_python_paths_agree(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert manifest._compose_fast(text) is not None  # the fast path really is taken
+    fast, fast_problems = manifest.load_text(text, str(path))
+    monkeypatch.setattr(manifest, "_compose_fast", lambda text: None)
+    slow, slow_problems = manifest.load_text(text, str(path))
+    assert fast is not None and slow is not None
+    assert (fast.data, fast.values, fast.keys) == (slow.data, slow.values, slow.keys)
+    assert fast_problems == slow_problems
+
+
+def test_comment_value_and_marks_agree_on_non_ascii_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "version: 1\ntags:\n  - name: Café ☕\n    color: #F4A300\n"
+    fast = manifest.load_text(text, "t.yaml")
+    monkeypatch.setattr(manifest, "_compose_fast", lambda text: None)
+    slow = manifest.load_text(text, "t.yaml")
+    assert fast[1] == slow[1] and len(fast[1]) == 1  # the unquoted '#' is reported by both
+    assert fast[0] is not None and slow[0] is not None
+    assert fast[0].values == slow[0].values
+
+
+def test_deep_nesting_never_reaches_the_recursive_c_composer() -> None:
+    text = "version: 1\ntags: " + "[" * 200_000
+    assert manifest._compose_fast(text) is None
+    doc, problems = manifest.load_text(text, "deep.yaml")
+    assert doc is None and len(problems) == 1
