@@ -1,7 +1,7 @@
 """The steps every API command shares: options -> team -> client -> live -> plan -> apply.
 
-:mod:`gsctl.cli` reads flags into a :class:`RunConfig` and calls one function here; this module
-wires the pure pieces (manifests, plan, render) to the client and the embedded emulator.
+:mod:`gsctl.cli` reads flags into a :class:`RunConfig`, opens a client (``gsctl.cli.connect``)
+and calls the functions here, which wire the manifests, the live fetch, the plan and apply.
 """
 
 from __future__ import annotations
