@@ -333,9 +333,7 @@ class Client:
             self._emit(took)
             raise retry.error
         call.attempt += 1
-        self._emit(
-            f"{took}; retry {call.attempt}/{limit} after {wait:.2f} s: {retry.reason}"
-        )
+        self._emit(f"{took}; retry {call.attempt}/{limit} after {wait:.2f} s: {retry.reason}")
         with self._lock:
             self.stats.retries += 1
         if not retry.penalize and wait > 0:

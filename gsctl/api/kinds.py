@@ -288,7 +288,6 @@ CURRENT_USER = "/id/api/users/current"
 TEAMS = "/id/api/teams"
 
 
-
 @dataclass(frozen=True)
 class UsageRead:
     """How one kind's usage counts are read: a POST that only reads (``x-gsctl-usage``)."""
