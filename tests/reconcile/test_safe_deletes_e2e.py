@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from e2e import api, names, run, write
 from gsctl.emulator import metrics
 from gsctl.emulator.problem import Problem
 
+AGENCY = Path(__file__).resolve().parents[2] / "examples" / "agency"
 TAGS = """
 version: 1
 tags:
@@ -214,3 +216,19 @@ def test_only_that_matches_nothing_is_refused(emulator, tmp_path: Path) -> None:
     assert run(emulator, "plan", str(tmp_path), "--only", "tags/Cold").exit_code == 0
     far = run(emulator, "plan", str(tmp_path), "--only", "tag/Zzzzzz")
     assert far.exit_code == 1 and "did you mean" not in far.stderr
+
+
+def test_the_agency_example_protects_do_not_contact_durably(emulator, tmp_path: Path) -> None:
+    ws = tmp_path / "agency"
+    shutil.copytree(AGENCY, ws)
+    assert run(emulator, "apply", str(ws), "--auto-approve").exit_code == 0
+    crm = ws / "crm.yaml"
+    text = crm.read_text()
+    start = text.index("  - name: Do not contact")
+    end = text.index("\n\n", start)
+    crm.write_text(text[:start] + text[end + 1 :])  # the entry is gone; tags are pruned
+    result = run(emulator, "plan", str(ws))
+    assert result.exit_code == 3, result.output
+    assert 'tag "Do not contact" is protected by settings.protect "tag/Do not contact"' in (
+        result.stdout
+    )
