@@ -328,7 +328,10 @@ class Client:
         wait = min(wait, self.backoff_cap)
         if retry.penalize:
             self.limiter.penalize(wait)  # even when giving up: the other threads must wait
-        limit = self.max_retries if call.max_retries is None else call.max_retries
+        # A call's own retry cap never shortens the wait for a 429: being rate limited is
+        # not a failure of the endpoint.
+        own = call.max_retries
+        limit = self.max_retries if own is None or retry.penalize else own
         if call.attempt >= limit:
             self._emit(took)
             raise retry.error

@@ -186,3 +186,17 @@ def test_usage_wording() -> None:
     )
     assert Usage({"contacts": 0}).text("pipeline_stage") == "0 contacts in the stage"
     assert Usage(None, "x").to_dict() == {"unknown": True, "reason": "x"}
+
+
+def test_rate_limited_usage_reads_wait_instead_of_giving_up(stub) -> None:
+    # Unknown usage is not gated, so a 429 must not turn into "usage unknown".
+    answers = iter([(429, {"message": "slow down"})] * 3)
+
+    def answer(path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        row = {"uuid": "U", "leads_count": 2, "companies_count": 0}
+        return next(answers, (200, {"data": [row]}))
+
+    server, client = stub(answer)
+    got = read_usage(client, [delete("tag", "U", name="Cold")])
+    assert got[("tag", "U")] == Usage({"contacts": 2, "companies": 0})
+    assert len(server.posts) == 4
