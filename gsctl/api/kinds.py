@@ -294,7 +294,9 @@ class UsageRead:
 
     path: str
     counts: tuple[tuple[str, str], ...]  # (API count field, plan label), in display order
-    ids_field: str | None = None  # metrics: body field with up to USAGE_BATCH uuids
+    # metrics: body field(s) with up to USAGE_BATCH uuids; the next one is tried when the
+    # server refuses the body (400/422)
+    ids_fields: tuple[str, ...] = ()
     filter_field: str | None = None  # search: one request per object, count in ``total``
     body: dict[str, Any] = field(default_factory=dict)  # constant body fields
     only: dict[str, str] = field(default_factory=dict)  # manifest fields an object must have
@@ -305,13 +307,13 @@ USAGE: dict[str, UsageRead] = {
     "tag": UsageRead(
         "/leads/api/tags/metrics",
         (("leads_count", "contacts"), ("companies_count", "companies")),
-        ids_field="uuids",
+        ids_fields=("uuids",),
         body={"metrics": ["leads_count", "companies_count"]},
     ),
     "flow": UsageRead(
         FLOWS + "/metrics",
         (("leads_count", "contacts"), ("in_progress_count", "in_progress")),
-        ids_field="uuids",
+        ids_fields=("uuids", "flow_uuids"),  # Grinfi sends uuids, a GetSales client flow_uuids
     ),
     # An array filter answers one summed total, so stages are counted one request each;
     # company stages are not counted (the company field name is a CONFLICT).

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from gsctl.api import kinds
-from gsctl.errors import GsctlError
+from gsctl.errors import ApiError, GsctlError
 from gsctl.reconcile.changes import Change, Usage
 
 UsageKey = tuple[str, str]  # (kind, uuid)
@@ -64,10 +64,8 @@ def read_usage(client: QueryClient, changes: Iterable[Change]) -> dict[UsageKey,
 
 
 def _metrics(client: QueryClient, spec: kinds.UsageRead, uuids: list[str]) -> dict[str, Usage]:
-    assert spec.ids_field is not None
     try:
-        answer = client.query(spec.path, {spec.ids_field: uuids, **spec.body}, max_retries=RETRIES)
-        entries = _entries(answer)
+        entries = _entries(_ask_metrics(client, spec, uuids))
     except (GsctlError, _Unreadable) as exc:
         return dict.fromkeys(uuids, _unknown(spec, exc))
     out = {}
@@ -81,6 +79,17 @@ def _metrics(client: QueryClient, spec: kinds.UsageRead, uuids: list[str]) -> di
         except _Unreadable as exc:
             out[uuid] = _unknown(spec, exc)
     return out
+
+
+def _ask_metrics(client: QueryClient, spec: kinds.UsageRead, uuids: list[str]) -> Any:
+    """The metrics answer, naming the uuids by the first body field the server accepts."""
+    for i, ids_field in enumerate(spec.ids_fields):
+        try:
+            return client.query(spec.path, {ids_field: uuids, **spec.body}, max_retries=RETRIES)
+        except ApiError as exc:
+            if exc.status not in (400, 422) or i == len(spec.ids_fields) - 1:
+                raise
+    raise _Unreadable("no body field to name the objects by")
 
 
 def _search(client: QueryClient, spec: kinds.UsageRead, uuid: str) -> Usage:

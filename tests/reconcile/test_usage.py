@@ -200,3 +200,15 @@ def test_rate_limited_usage_reads_wait_instead_of_giving_up(stub) -> None:
     got = read_usage(client, [delete("tag", "U", name="Cold")])
     assert got[("tag", "U")] == Usage({"contacts": 2, "companies": 0})
     assert len(server.posts) == 4
+
+
+def test_flow_metrics_fall_back_to_flow_uuids_when_uuids_is_refused(stub) -> None:
+    def answer(path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        if "flow_uuids" not in body:
+            return 422, {"message": "invalid", "data": {"flow_uuids": ["is required"]}}
+        return 200, {"data": [{"uuid": "F", "leads_count": 7, "in_progress_count": 2}]}
+
+    server, client = stub(answer)
+    got = read_usage(client, [delete("flow", "F", name="Nurture")])
+    assert got[("flow", "F")] == Usage({"contacts": 7, "in_progress": 2})
+    assert [body for _, body in server.posts] == [{"uuids": ["F"]}, {"flow_uuids": ["F"]}]
