@@ -83,6 +83,8 @@ def test_repointed_step_shows_node_id_and_new_reference(emulator, tmp_path: Path
     assert result.exit_code == 0, result.output
     assert 'steps: ~ node 2 (re-point): ai_template -> new template "Intro"' in result.stdout
     assert "node None" not in result.stdout
+    # a replace shows its usage too (templates have no count in the API)
+    assert '-/+ template "Intro" (create-only: type)  (usage unknown)' in result.stdout
 
 
 def test_ctrl_c_before_any_write_exits_1(emulator, tmp_path: Path) -> None:
