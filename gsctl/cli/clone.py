@@ -12,12 +12,13 @@ import click
 
 from gsctl import render
 from gsctl.cli.connect import api_url_of, connect
-from gsctl.cli.export import KIND_HELP, schema_ref, summary
+from gsctl.cli.export import KIND_HELP, summary, write_export
 from gsctl.cli.options import api_options, run_config
-from gsctl.cli.output import Output, Progress, confirm, enforce_gates, handle_errors, write_atomic
+from gsctl.cli.output import Output, Progress, confirm, enforce_gates, handle_errors
 from gsctl.errors import ExitCode, UsageError
 from gsctl.export import clone as cloning
 from gsctl.export.dump import Filter, kind_filters
+from gsctl.export.schemas import schema_target
 from gsctl.reconcile import workflow
 from gsctl.reconcile.live import LiveState
 
@@ -125,9 +126,9 @@ def keep_export(
     output: Output, state: LiveState, filters: list[Filter], out: Path, team: int
 ) -> None:
     """``--out``: write the source team's manifests, as ``gsctl export`` would."""
-    exported = cloning.export_selected(state, filters, schema_ref(out))
-    for name, text in exported.files.items():
-        write_atomic(str(out / name), text)
+    schemas = schema_target(out)
+    exported = cloning.export_selected(state, filters, schemas.ref)
+    write_export(out, exported, schemas.files)
     output.err(f"Exported {exported.count} objects of team {team} into {out}.")
     summary(output, exported)
 

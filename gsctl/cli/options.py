@@ -37,7 +37,10 @@ def api_options(func: F) -> F:
             help="Team id, or a name from settings.teams.",
         ),
         click.option(
-            "--emulator", is_flag=True, help="Use the embedded emulator (.gsctl/emulator.db)."
+            "--emulator",
+            is_flag=True,
+            help="Use the embedded emulator (.gsctl/emulator.db, found upward from here; "
+            "GSCTL_EMULATOR_DB overrides).",
         ),
         click.option(
             "--parallelism",

@@ -101,6 +101,7 @@ class Plan:
     scope: tuple[str, ...]  # kinds in scope
     manifests: dict[str, Any] = field(default_factory=dict)  # paths and digest
     violations: list[Violation] = field(default_factory=list)
+    team_name: str | None = None  # the team's name in settings.teams (shown, not in the file)
 
     def __post_init__(self) -> None:
         self.changes.sort(key=lambda c: c.sort_key)

@@ -207,6 +207,7 @@ def build_plan(
         options=options,
         scope=scope,
         manifests=manifests or {},
+        team_name=next((n for n, i in desired.settings.teams.items() if i == team_id), None),
     )
     plan.violations = check_gates(plan, desired, live, options)
     return plan

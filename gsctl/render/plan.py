@@ -7,6 +7,7 @@ Secrets never reach any output: :class:`~gsctl.reconcile.diff.FieldChange` and
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
 
 from gsctl.errors import printable
@@ -86,6 +87,19 @@ def summary_text(plan: Plan) -> str:
     )
 
 
+def target_text(plan: Plan) -> str:
+    """Where the plan was made: the API host and the team (id and settings.teams name)."""
+    parts = urllib.parse.urlsplit(plan.api_url)
+    host = parts.netloc.rpartition("@")[2] if parts.netloc else plan.api_url
+    if plan.team_id is None:
+        team = "the API key's default team"
+    else:
+        team = f"team {plan.team_id}" + (
+            f" ({printable(plan.team_name)})" if plan.team_name else ""
+        )
+    return f"{host}, {team}"
+
+
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
 
@@ -98,8 +112,9 @@ def change_header(c: Change) -> str:
 
 
 def plan_text(plan: Plan, *, color: bool = False) -> str:
-    """Terraform-like text: one block per change, unmanaged objects, gates, summary."""
-    lines: list[str] = []
+    """Terraform-like text: the target, one block per change, unmanaged objects, gates,
+    summary."""
+    lines: list[str] = [f"Target: {target_text(plan)}", ""]
     for c in plan.changes:
         lines.append(_paint(change_header(c), COLORS[c.action], color))
         shown = c.fields if c.action != "delete" else []
@@ -143,6 +158,8 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
     s = plan.summary
     head = [
         "### gsctl plan",
+        "",
+        f"Target: {_md_escape(target_text(plan))}",
         "",
         "| create | update | replace | delete | unchanged | unmanaged |",
         "|---:|---:|---:|---:|---:|---:|",
