@@ -213,6 +213,14 @@ def build_plan(
     return plan
 
 
+def compare_kind(kind: str, new: list[Resource], old: list[Resource]) -> tuple[list[Change], int]:
+    """The changes that turn ``old`` into ``new`` (creates, updates, replaces and deletes;
+    secrets not compared) and the number of unchanged pairs: the core of ``gsctl diff``."""
+    acc = _Sides()
+    _plan_kind(kind, new, old, True, False, acc)
+    return acc.changes, len(acc.same)
+
+
 @dataclass
 class _Sides:
     """What planning the kinds one by one accumulates."""

@@ -87,10 +87,15 @@ def summary_text(plan: Plan) -> str:
     )
 
 
+def host_of(api_url: str) -> str:
+    """The host (and port) of an API URL, without credentials or path."""
+    parts = urllib.parse.urlsplit(api_url)
+    return parts.netloc.rpartition("@")[2] if parts.netloc else api_url
+
+
 def target_text(plan: Plan) -> str:
     """Where the plan was made: the API host and the team (id and settings.teams name)."""
-    parts = urllib.parse.urlsplit(plan.api_url)
-    host = parts.netloc.rpartition("@")[2] if parts.netloc else plan.api_url
+    host = host_of(plan.api_url)
     if plan.team_id is None:
         team = "the API key's default team"
     else:
@@ -111,10 +116,20 @@ def change_header(c: Change) -> str:
     return f'{SYMBOLS[c.action]} {c.kind} "{printable(c.name)}"{extra}'
 
 
-def plan_text(plan: Plan, *, color: bool = False) -> str:
-    """Terraform-like text: the target, one block per change, unmanaged objects, gates,
-    summary."""
-    lines: list[str] = [f"Target: {target_text(plan)}", ""]
+NO_CHANGES = "No changes. The workspace matches the manifests."
+
+
+def plan_text(
+    plan: Plan,
+    *,
+    color: bool = False,
+    header: str | None = None,
+    empty: str = NO_CHANGES,
+    summary: str | None = None,
+) -> str:
+    """Terraform-like text: the target (or ``header``), one block per change, unmanaged
+    objects, gates, summary (or ``summary``; ``empty`` when nothing changes)."""
+    lines: list[str] = [header or f"Target: {target_text(plan)}", ""]
     for c in plan.changes:
         lines.append(_paint(change_header(c), COLORS[c.action], color))
         shown = c.fields if c.action != "delete" else []
@@ -131,8 +146,8 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
         lines.append("Refused by safety gates:")
         lines.extend(f"  ! {v.message}" for v in plan.violations)
     if not plan.changes:
-        lines.append("No changes. The workspace matches the manifests.")
-    lines.append(summary_text(plan))
+        lines.append(empty)
+    lines.append(summary or summary_text(plan))
     return "\n".join(lines) + "\n"
 
 
@@ -153,13 +168,21 @@ def _md_change(c: Change) -> list[str]:
     return lines
 
 
-def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
-    """PR comment: summary table, one collapsible section per kind, under ``limit`` chars."""
+def plan_markdown(
+    plan: Plan,
+    *,
+    limit: int = COMMENT_LIMIT,
+    title: str = "gsctl plan",
+    header: str | None = None,
+    empty: str = NO_CHANGES,
+) -> str:
+    """PR comment: title, target (or ``header``), summary table, one collapsible section per
+    kind, under ``limit`` chars."""
     s = plan.summary
     head = [
-        "### gsctl plan",
+        f"### {title}",
         "",
-        f"Target: {_md_escape(target_text(plan))}",
+        _md_escape(header or f"Target: {target_text(plan)}"),
         "",
         "| create | update | replace | delete | unchanged | unmanaged |",
         "|---:|---:|---:|---:|---:|---:|",
@@ -172,7 +195,7 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
         head.extend(f"- {_md_escape(v.message)}" for v in plan.violations)
         head.append("")
     if not plan.changes:
-        head.append("No changes. The workspace matches the manifests.")
+        head.append(empty)
     sections = _md_sections(plan)
     return _fit(head, sections, limit)
 
