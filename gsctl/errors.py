@@ -25,7 +25,7 @@ class ExitCode(IntEnum):
 
     OK = 0  # success; with plan --detailed-exitcode: no changes
     ERROR = 1  # bad input, API or network error, bad credentials
-    CHANGES = 2  # plan --detailed-exitcode only: there are changes
+    CHANGES = 2  # plan --detailed-exitcode: there are changes; diff: the sides differ
     UNSAFE = 3  # refused by a safety gate
     STALE = 4  # saved plan is stale: live state changed since it was made
     PARTIAL = 5  # partial apply: some changes failed or were not run
