@@ -89,14 +89,34 @@ def _check_references(run: Run) -> None:
     for item in _named(run):
         names.setdefault(item.resource.kind, set()).add(item.resource.key)
         display.setdefault(item.resource.kind, []).append(item.resource.name)
+    unsure = _unsure_kinds(run)
     for item in run.items:
         for sub, target, value in _references(item.resource):
             if isinstance(value, Secret):
                 run.item_error(item, sub, NO_ENV)
             elif isinstance(value, str):
-                msg = _unknown_reference(target, value, names, display, not run.unparsed)
+                complete = not run.unparsed and target not in unsure
+                msg = _unknown_reference(target, value, names, display, complete)
                 if msg:
                     run.item_error(item, sub, msg)
+
+
+def _unsure_kinds(run: Run) -> set[str]:
+    """Kinds whose declarations are not all known, because a section is not a list of
+    mappings or an item has no usable name (already an error): a reference to one of them
+    is not reported as unknown, which would be a false second error."""
+    named = {id(i) for i in _named(run)}
+    out = {i.resource.kind for i in run.items if id(i) not in named}
+    for doc in run.docs:
+        for section, value in doc.data.items():
+            kind = kinds.BY_SECTION.get(section)
+            if kind is None:
+                continue
+            if value is None:  # an empty section
+                continue
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                out.add(kind.name)
+    return out
 
 
 def _references(r: Resource) -> Iterator[tuple[Path, str, Any]]:

@@ -92,3 +92,23 @@ def test_enum_of_the_wrong_type_names_the_allowed_values(tmp_path: Path) -> None
         "must be one of: cold, engaging, positive, negative"
     )
     assert "quote" not in line
+
+
+def test_a_broken_section_gives_no_false_unknown_references(tmp_path: Path) -> None:
+    (tmp_path / "flows.yaml").write_text(FLOWS % "UTC")
+    (tmp_path / "ws.yaml").write_text(
+        "version: 1\nflow_workspaces: [{name: Inbound}]\ntags: {name: Warm}\n"
+    )
+    assert messages(tmp_path) == ["3:7: tags: expected a list or null, got a mapping"]
+    (tmp_path / "ws.yaml").write_text(
+        "version: 1\nflow_workspaces: [{name: Inbound}]\ntags: [{nme: Warm}]\n"
+    )
+    out = messages(tmp_path)
+    assert [m for m in out if "unknown tag" in m] == []
+    assert any("missing required field 'name'" in m for m in out), out
+    # a kind whose declarations are all known still gets its unknown references reported
+    for empty in ("[]", ""):
+        (tmp_path / "ws.yaml").write_text(
+            f"version: 1\nflow_workspaces: [{{name: Inbound}}]\ntags: {empty}\n"
+        )
+        assert any('unknown tag "Warm"' in m for m in messages(tmp_path)), empty
