@@ -151,6 +151,8 @@ class Plan:
     scope: tuple[str, ...]  # kinds in scope
     manifests: dict[str, Any] = field(default_factory=dict)  # paths and digest
     violations: list[Violation] = field(default_factory=list)
+    shows_usage: bool = True  # False when shown as a comparison (gsctl diff)
+    team_name: str | None = None  # the team's name in settings.teams (shown, not in the file)
 
     def __post_init__(self) -> None:
         self.changes.sort(key=lambda c: c.sort_key)

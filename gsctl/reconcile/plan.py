@@ -240,9 +240,18 @@ def build_plan(
         options=options,
         scope=scope,
         manifests=manifests or {},
+        team_name=next((n for n, i in desired.settings.teams.items() if i == team_id), None),
     )
     plan.violations = check_gates(plan, desired, live, options)
     return plan
+
+
+def compare_kind(kind: str, new: list[Resource], old: list[Resource]) -> tuple[list[Change], int]:
+    """The changes that turn ``old`` into ``new`` (creates, updates, replaces and deletes;
+    secrets not compared) and the number of unchanged pairs: the core of ``gsctl diff``."""
+    acc = _Sides()
+    _plan_kind(kind, new, old, True, False, acc)
+    return acc.changes, len(acc.same)
 
 
 @dataclass
