@@ -91,8 +91,14 @@ def type_title(node_type: Any) -> str:
 
 
 def truncate(text: str, width: int = TEXT_WIDTH) -> str:
+    """``text`` on one line, cut to ``width`` characters (at a word end when one is near)."""
     text = " ".join(printable(text).split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "\u2026"
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if " " in cut[width // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip() + "\u2026"
 
 
 def _payload(node: dict[str, Any]) -> dict[str, Any]:
