@@ -16,6 +16,7 @@ from gsctl.cli.apply import apply
 from gsctl.cli.clone import clone_cmd
 from gsctl.cli.emulator import emulator
 from gsctl.cli.export import export_cmd
+from gsctl.cli.graph import graph
 from gsctl.cli.plan import plan
 from gsctl.cli.schema import schema
 from gsctl.cli.teams import teams
@@ -57,7 +58,7 @@ def main() -> None:
     gc.set_threshold(100_000, 50, 50)
 
 
-for _command in (validate, schema, plan, apply, export_cmd, teams, clone_cmd, emulator):
+for _command in (validate, schema, plan, apply, export_cmd, graph, teams, clone_cmd, emulator):
     main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
