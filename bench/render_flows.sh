@@ -28,7 +28,7 @@ cp "$MERMAID_JS" "$WORK/mermaid.min.js"
 
 # 1. Diagram sources: every flow of the examples, and the golden files' diagrams (plus
 #    any *.mmd in $RENDER_EXTRA, e.g. a broken one to see the check fail).
-python3 "$ROOT/bench/flow_sources.py" "$ROOT" "$WORK/mmd"
+python3 "$ROOT/bench/_flow_sources.py" "$ROOT" "$WORK/mmd"
 if [ -n "${RENDER_EXTRA:-}" ]; then cp "$RENDER_EXTRA"/*.mmd "$WORK/mmd/"; fi
 
 # 2. One page per diagram: parse, render, and say OK or the error in the DOM.
@@ -37,7 +37,7 @@ count=0
 for mmd in "$WORK"/mmd/*.mmd; do
   name="$(basename "$mmd" .mmd)"
   page="$WORK/$name.html"
-  python3 "$ROOT/bench/flow_sources.py" --page "$mmd" > "$page"
+  python3 "$ROOT/bench/_flow_sources.py" --page "$mmd" > "$page"
   dom="$("$BROWSER" --headless --no-sandbox --disable-gpu --hide-scrollbars \
         --virtual-time-budget=15000 --dump-dom "file://$page" 2>/dev/null || true)"
   count=$((count + 1))

@@ -1,9 +1,9 @@
 """Diagram sources for bench/render_flows.sh, and the HTML page that renders one.
 
-``python bench/flow_sources.py ROOT OUT_DIR``: writes ``OUT_DIR/<name>.mmd`` for every flow
+``python bench/_flow_sources.py ROOT OUT_DIR``: writes ``OUT_DIR/<name>.mmd`` for every flow
 of ``ROOT/examples/*`` (as ``gsctl graph`` draws it), every ``tests/render/golden/*.mmd``
 and every Mermaid block of ``tests/render/golden/plan.md``.
-``python bench/flow_sources.py --page FILE.mmd``: prints a page that parses and renders
+``python bench/_flow_sources.py --page FILE.mmd``: prints a page that parses and renders
 FILE with ``mermaid.min.js`` (next to the page) and marks ``<body data-status="ok">`` (and
 ``data-size="W,H"``, the window size for a screenshot of the whole diagram), or
 ``"error"`` with the message in ``<pre id="error">``.
