@@ -92,7 +92,8 @@ def flow_diagram(
 ) -> Diagram:
     """The diagram of a flow; with ``steps`` (and the live nodes, for removed ones) coloured."""
     desired, live = _by_id(nodes), _by_id(live_nodes)
-    status = {s.get("node_id"): s["op"] for s in steps or [] if "node_id" in s}
+    # Ids of removed nodes are live ids and may equal a desired one: only add/change here.
+    status = {s.get("node_id"): s["op"] for s in steps or [] if s.get("op") in ("add", "change")}
     d = Diagram(printable(title), coloured=steps is not None)
     for i, s in enumerate(sources or []):
         if isinstance(s, dict):

@@ -104,6 +104,28 @@ def test_dot_golden() -> None:
     assert mermaid.to_dot(tiny()) == (GOLDEN / "flow_diff.dot").read_text()
 
 
+def test_added_and_removed_node_with_the_same_id() -> None:
+    # A step replaced by one of another type: desired node 3 is new, live node 3 is gone.
+    desired = [node(1, "end"), node(2, "gs_remove_tag", (3, 1), payload={"tag": "Warm"})]
+    desired.append(node(3, "gs_add_tag", (1, 1), payload={"tag": "Hot"}))
+    live = [*desired[:2], node(3, "linkedin_visit_profile", (1, 1))]
+    steps = [
+        {"op": "add", "node_id": 3, "type": "gs_add_tag", "in": [{"node_id": 2, "branch_id": 1}]},
+        {
+            "op": "remove",
+            "node_id": 3,
+            "type": "linkedin_visit_profile",
+            "in": [{"node_id": 2, "branch_id": 1}],
+            "out": [{"node_id": 1, "branch_id": 1}],
+        },
+    ]
+    d = mermaid.flow_diagram("Same id", desired, [], steps, live)
+    boxes = {b.key: (b.label, b.status) for b in d.boxes}
+    assert boxes["n3"] == ("Add tag: Hot", "added")
+    assert boxes["r3"] == ("Visit profile", "removed")
+    assert boxes["n2"] == ("Remove tag: Warm", "")
+
+
 def test_every_node_type_has_a_title_and_its_shape() -> None:
     schema = json.loads(SCHEMA.read_text())
     types = schema["$defs"]["node"]["properties"]["type"]["enum"]
