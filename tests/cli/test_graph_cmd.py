@@ -83,6 +83,12 @@ def test_graph_live_and_diff(emulator, tmp_path: Path) -> None:
     diff = run(emulator, "graph", "Follow-up", str(tmp_path), "--diff", *api_args(emulator))
     assert diff.exit_code == 0, diff.output
     assert diff.stdout == DIFF
+    # The Markdown plan of the same change: step line with values, the same diagram inside.
+    md = run(emulator, "plan", str(tmp_path), "--format", "markdown")
+    assert md.exit_code == 0, md.output
+    assert "    steps: ~ node 3 (Add tag: Warm): delay none -> 2 h\n```\n" in md.stdout
+    body = DIFF.replace("  %% green = added, red dashed = removed, amber = changed\n", "")
+    assert f"```mermaid\n{body}```\n" in md.stdout
 
 
 def test_graph_live_needs_a_key(tmp_path: Path) -> None:
