@@ -17,7 +17,7 @@ from gsctl.api import kinds
 from gsctl.api.client import Client
 from gsctl.errors import StalePlanError, UsageError
 from gsctl.manifests.validate import load_desired
-from gsctl.model import Desired
+from gsctl.model import Desired, Resource
 from gsctl.reconcile.apply import ApplyReport, Executor, Outcome
 from gsctl.reconcile.changes import Plan, PlanOptions
 from gsctl.reconcile.flowops import check_transition
@@ -187,7 +187,7 @@ def managed_kind_names() -> list[str]:
     return [k.name for k in kinds.MANAGED]
 
 
-def live_flow(cfg: RunConfig, client: Client, desired: Desired, name: str) -> Any:
+def live_flow(cfg: RunConfig, client: Client, desired: Desired, name: str) -> Resource | None:
     """The live flow ``name`` (a Resource with its steps, references by name), or None."""
     live = fetch(
         client, fetch_kinds(desired, ("flow",)), steps_for=[name], parallelism=cfg.parallelism
