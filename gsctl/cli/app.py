@@ -18,6 +18,7 @@ from gsctl.cli.completion import completion
 from gsctl.cli.diff import diff_cmd
 from gsctl.cli.emulator import emulator
 from gsctl.cli.export import export_cmd
+from gsctl.cli.graph import graph
 from gsctl.cli.plan import plan
 from gsctl.cli.schema import schema
 from gsctl.cli.teams import teams
@@ -66,6 +67,7 @@ for _command in (
     apply,
     export_cmd,
     diff_cmd,
+    graph,
     teams,
     clone_cmd,
     emulator,

@@ -93,6 +93,7 @@ def test_one_message_change_creates_exactly_one_version(emulator, tmp_path: Path
             "node_id": 5,
             "type": "linkedin_send_message",
             "fields": ["delay_in_seconds"],
+            "values": {"delay_in_seconds": {"before": 7200, "after": 3600}},
         }
     ]
     start = len(emulator.requests)
