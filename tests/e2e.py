@@ -67,3 +67,15 @@ def plan_json(emulator: Any, path: Path, *extra: str) -> dict[str, Any]:
     result = run(emulator, "plan", str(path), "--format", "json", *extra)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+def precreated_stages(emulator: Any) -> list[str]:
+    """Names (``lead/...``) of the custom stages a new team starts with under the emulator's
+    dialect: none under ``contract``, GetSales' 6 under ``real``."""
+    if not emulator.dialect.precreated_stages:
+        return []
+    return sorted(
+        f"lead/{n}"
+        for n in ("Opportunity", "Bad Timing", "Unresponsive", "Not Interested")
+        + ("Do Not Contact", "Bad Data")
+    )

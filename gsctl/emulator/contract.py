@@ -58,6 +58,7 @@ class KindSpec:
     create_fields: frozenset[str]
     update_fields: frozenset[str]
     max_count: Mapping[str, Any] | None
+    required: frozenset[str] = frozenset()  # read schema's required fields
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Operation:
     method: str  # upper case
     path: str
     operation_id: str
-    role: str  # list|create|get|update|delete|action|current_user|teams
+    role: str  # list|create|get|update|delete|action|current_user|teams|reads
     kind: str | None
     params: tuple[Param, ...]
     body_schema: str | None
@@ -204,6 +205,7 @@ class Contract:
             create_fields=frozenset(create),
             update_fields=frozenset(update),
             max_count=read.get("x-gsctl-max-count"),
+            required=frozenset(read.get("required") or ()),
         )
 
     def sortable(self, schema: str) -> frozenset[str]:
@@ -243,6 +245,10 @@ class Contract:
             return "current_user", None
         if op.get("operationId") == "listTeams":
             return "teams", None
+        if op.get("operationId") == "getFlowVersion":
+            return "get", "flow_version"
+        if op.get("x-gsctl-reads-only"):
+            return "reads", None
         for kind in self.kinds.values():
             if path == kind.collection and method in ("GET", "POST"):
                 return ("list" if method == "GET" else "create"), kind.name

@@ -101,6 +101,7 @@ class Plan:
     scope: tuple[str, ...]  # kinds in scope
     manifests: dict[str, Any] = field(default_factory=dict)  # paths and digest
     violations: list[Violation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # facts worth knowing, not changes
 
     def __post_init__(self) -> None:
         self.changes.sort(key=lambda c: c.sort_key)
@@ -137,4 +138,5 @@ class Plan:
             "scope": list(self.scope),
             "options": self.options.to_dict(),
             "manifests": self.manifests,
+            **({"notes": list(self.notes)} if self.notes else {}),
         }

@@ -209,6 +209,15 @@ def build_plan(
         manifests=manifests or {},
     )
     plan.violations = check_gates(plan, desired, live, options)
+    pairs = [*acc.same, *((c.desired, c.live) for c in changes if c.action == "update")]
+    plan.notes = sorted(
+        {
+            n
+            for d, lv in pairs
+            if d is not None and lv is not None
+            if (n := normalize.draft_note(d, lv))
+        }
+    )
     return plan
 
 

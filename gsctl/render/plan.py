@@ -115,6 +115,10 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
         lines.append("")
         lines.append("Refused by safety gates:")
         lines.extend(f"  ! {v.message}" for v in plan.violations)
+    if plan.notes:
+        lines.append("")
+        lines.append("Notes:")
+        lines.extend(f"  {printable(n)}" for n in plan.notes)
     if not plan.changes:
         lines.append("No changes. The workspace matches the manifests.")
     lines.append(summary_text(plan))
@@ -153,6 +157,9 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
     if plan.violations:
         head.append("**Refused by safety gates:**")
         head.extend(f"- {_md_escape(v.message)}" for v in plan.violations)
+        head.append("")
+    if plan.notes:
+        head.extend(f"> {_md_escape(n)}" for n in plan.notes)
         head.append("")
     if not plan.changes:
         head.append("No changes. The workspace matches the manifests.")
