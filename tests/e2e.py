@@ -76,6 +76,8 @@ def precreated_stages(emulator: Any) -> list[str]:
         return []
     return sorted(
         f"lead/{n}"
-        for n in ("Opportunity", "Bad Timing", "Unresponsive", "Not Interested")
-        + ("Do Not Contact", "Bad Data")
+        for n in (
+            *("Opportunity", "Bad Timing", "Unresponsive"),
+            *("Not Interested", "Do Not Contact", "Bad Data"),
+        )
     )
