@@ -31,7 +31,7 @@ class Result:
 def run(emulator: Any, *args: str, env: dict[str, str] | None = None, team: str = "1") -> Result:
     """Run ``gsctl ARGS`` against ``emulator``; plan/apply get the API options added."""
     argv = list(args)
-    if argv and argv[0] in ("plan", "apply", "export", "clone", "doctor"):
+    if emulator is not None and argv and argv[0] in ("plan", "apply", "export", "clone", "doctor"):
         argv += ["--api-url", emulator.url, "--api-key", KEY, "--rate-limit", "60000"]
         if team and argv[0] != "clone":
             argv += ["--team", team]

@@ -53,6 +53,8 @@ class Check:
             text += f": {self.detail}" if self.result != "ok" else f" ({self.detail})"
         if not self.required and self.result != "ok":
             text += " [optional: usage counts show as unknown]"
+        if self.sample is not None:
+            text += f" [sample: {self.sample}]"
         return text
 
     def to_dict(self) -> dict[str, Any]:

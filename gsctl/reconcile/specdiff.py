@@ -181,7 +181,8 @@ class Spec:
         if not props:
             return ""
         extra = sorted(set(obj) - set(props))
-        absent = sorted(set(props) - set(obj))
+        readable = {k for k, v in props.items() if not (self.resolve(v) or {}).get("writeOnly")}
+        absent = sorted(readable - set(obj))
         parts = [f"not in the contract: {', '.join(extra)}"] if extra else []
         parts += [f"left out: {', '.join(absent)}"] if absent else []
         return "; ".join(parts)
