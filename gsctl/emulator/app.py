@@ -4,6 +4,8 @@ Request pipeline: :class:`Frontdoor` (records every request, injects faults) -> 
 routes built from the contract's operations -> per request: authenticate (400/401/403),
 rate limit (429), first-use team seeding, query validation (422), JSON body (400 when not
 JSON), then the operation's rule. Every error answer uses the contract's envelope.
+Successful answers take the shape of the server's :class:`~gsctl.emulator.dialect.Dialect`.
+Usage reads (``x-gsctl-reads-only``) answer 404 until they are served.
 """
 
 from __future__ import annotations
