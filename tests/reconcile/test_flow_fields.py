@@ -142,3 +142,13 @@ def test_ambiguous_version_post_not_done_when_the_version_did_not_move() -> None
     client = FakeFlows(moves=False)
     with pytest.raises(OutcomeUnknownError):
         flowops._post_version(client, "f1", body())
+
+
+def test_clone_carries_the_ai_agent_by_name(emulator, tmp_path: Path) -> None:
+    write(tmp_path, "ws.yaml", AGENT_FLOW)
+    assert run(emulator, "apply", str(tmp_path), "--auto-approve").exit_code == 0
+    result = run(emulator, "clone", "--from-team", "1", "--to-team", "2", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    [agent], [flow] = objects(emulator, "ai_agent", team=2), objects(emulator, "flow", team=2)
+    assert flow["ai_agent_uuid"] == agent["uuid"]
+    assert agent["uuid"] != objects(emulator, "ai_agent")[0]["uuid"]
