@@ -100,7 +100,8 @@ def seed_team(rules: Rules, team: int, *, real_stages: bool = False) -> None:
             fields = {"name": name, "object": obj, "category": category, "order": order}
             rules.insert_raw(team, SEED_USER_ID, "pipeline_stage", {**fields, "type": stage_type})
     if real_stages:
-        for order, (name, category) in enumerate(PRECREATED_LEAD_STAGES, len(natives) + 1):
+        first = len(REAL_NATIVE_LEAD_STAGES) + 1
+        for order, (name, category) in enumerate(PRECREATED_LEAD_STAGES, first):
             fields = {"name": name, "object": "lead", "category": category, "order": order}
             rules.insert_raw(team, SEED_USER_ID, "pipeline_stage", {**fields, "type": "custom"})
     for first, last, label in SENDER_PROFILES:

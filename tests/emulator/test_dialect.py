@@ -73,6 +73,9 @@ def test_real_workspace_delete_answers_200_with_a_body(real: httpx.Client) -> No
 def test_real_new_team_has_6_native_and_6_custom_lead_stages(real: httpx.Client) -> None:
     page = real.get("/leads/api/pipeline-stages", params={"filter[object]": "lead"}).json()
     assert "has_more" not in page and page["total"] == 12
+    orders = {s["name"]: s["order"] for s in page["data"]}
+    assert sorted(orders.values()) == list(range(1, 13))
+    assert orders["Replied \u2013 Negative"] == 6 and orders["Opportunity"] == 7
     native = sorted(s["name"] for s in page["data"] if s["type"] != "custom")
     custom = sorted(s["name"] for s in page["data"] if s["type"] == "custom")
     assert native == sorted(
