@@ -119,16 +119,14 @@ def _fetch_versions(
     client: ListClient, state: LiveState, steps_for: Iterable[str] | None, parallelism: int
 ) -> None:
     wanted = None if steps_for is None else set(steps_for)
-    flows = [
-        (i, f) for i, f in enumerate(state.raw["flow"]) if wanted is None or f.get("name") in wanted
-    ]
-    for i, flow in flows:
-        guard.required_strings(
-            "GET", kinds.FLOWS, flow, (kinds.ACTIVE_VERSION_FIELD,), f"data[{i}]."
-        )
+    flows = []
+    for i, flow in enumerate(state.raw["flow"]):
+        if wanted is None or flow.get("name") in wanted:
+            field = (kinds.ACTIVE_VERSION_FIELD,)
+            guard.required_strings("GET", kinds.FLOWS, flow, field, f"data[{i}].")
+            flows.append(flow)
 
-    def active(item: tuple[int, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-        flow = item[1]
+    def active(flow: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         version_uuid = flow[kinds.ACTIVE_VERSION_FIELD]
         version = client.get_flow_version(version_uuid)
         if version.get("flow_uuid", flow["uuid"]) != flow["uuid"]:
