@@ -100,8 +100,8 @@ def seed_team(rules: Rules, team: int, *, real_stages: bool = False) -> None:
             fields = {"name": name, "object": obj, "category": category, "order": order}
             rules.insert_raw(team, SEED_USER_ID, "pipeline_stage", {**fields, "type": stage_type})
     if real_stages:
-        first = len(REAL_NATIVE_LEAD_STAGES) + 1
-        for order, (name, category) in enumerate(PRECREATED_LEAD_STAGES, first):
+        after_natives = len(REAL_NATIVE_LEAD_STAGES) + 1
+        for order, (name, category) in enumerate(PRECREATED_LEAD_STAGES, after_natives):
             fields = {"name": name, "object": "lead", "category": category, "order": order}
             rules.insert_raw(team, SEED_USER_ID, "pipeline_stage", {**fields, "type": "custom"})
     for first, last, label in SENDER_PROFILES:
