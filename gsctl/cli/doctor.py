@@ -49,7 +49,8 @@ def doctor(
         from gsctl.reconcile.specdiff import compare
 
         mismatches = compare(load_data(spec_file))
-        output.out(render.doctor.spec_text(mismatches, spec_file))
+        shown_spec = render.doctor.spec_json if fmt == "json" else render.doctor.spec_text
+        output.out(shown_spec(mismatches, spec_file))
         if any(not m.optional for m in mismatches):
             sys.exit(int(ExitCode.ERROR))
         return

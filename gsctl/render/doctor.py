@@ -53,3 +53,18 @@ def spec_text(mismatches: list[Mismatch], spec_path: str) -> str:
     else:
         lines.append(f"No mismatch: every call gsctl makes fits {printable(spec_path)}.")
     return "\n".join(lines) + "\n"
+
+
+def spec_json(mismatches: list[Mismatch], spec_path: str) -> str:
+    rows = [
+        {
+            "method": m.method,
+            "path": m.path,
+            "field": m.field,
+            "problem": m.problem,
+            "optional": m.optional,
+        }
+        for m in mismatches
+    ]
+    ok = not any(not m.optional for m in mismatches)
+    return json.dumps({"spec": spec_path, "ok": ok, "mismatches": rows}, indent=2) + "\n"

@@ -163,6 +163,26 @@ def test_spec_new_required_request_field(tmp_path: Path) -> None:
     )
 
 
+def test_spec_json_lists_each_mismatch(tmp_path: Path) -> None:
+    doc = contract()
+    del doc["components"]["schemas"]["Tag"]["properties"]["name"]
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = run(None, "doctor", "--spec", str(path), "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    assert report["mismatches"] == [
+        {
+            "method": "GET",
+            "path": "/leads/api/tags",
+            "field": "name",
+            "problem": "response field not in the spec",
+            "optional": False,
+        }
+    ]
+
+
 def test_spec_removed_response_field(tmp_path: Path) -> None:
     doc = contract()
     del doc["components"]["schemas"]["Webhook"]["properties"]["target_url"]
