@@ -188,3 +188,13 @@ def test_active_steps_are_read_by_the_flows_version_uuid(emulator_factory, tmp_p
     assert run(server, "plan", str(tmp_path), "--detailed-exitcode").exit_code == 0
     reads = [r.path for r in server.requests[start:] if "flow-versions" in r.path]
     assert reads == [f"/flows/api/flow-versions/{flow['flow_version_uuid']}"]
+
+
+def test_a_server_ignoring_offset_is_read_once(stub_api) -> None:
+    """A bare array of a full page, the same for every offset: read once, no endless paging."""
+    page = [{"uuid": f"u{i}", "name": f"t{i}"} for i in range(100)]
+    stub_api.answers[("GET", "/leads/api/tags")] = (200, page)
+    with Client(stub_api.url, KEY, 1, rate_limit=None) as client:
+        tags = client.list_all("/leads/api/tags")
+    assert [t["uuid"] for t in tags] == [f"u{i}" for i in range(100)]
+    assert stub_api.requests == [("GET", "/leads/api/tags")] * 2
