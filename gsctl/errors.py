@@ -153,3 +153,16 @@ class UnexpectedAnswerError(ApiError):
         super().__init__(0, "unexpected_answer", "", method=method, path=path)
         where = f"{field}: " if field else ""
         self.message = f"{method} {path}: unexpected answer: {where}expected {expected}, got {got}"
+
+
+class Interrupted(GsctlError):
+    """Ctrl-C: exit 1 when no write was sent yet, else 5 (the workspace may have changed)."""
+
+    def __init__(self, wrote: bool) -> None:
+        if wrote:
+            super().__init__(
+                "interrupted; some changes may have been applied: run gsctl plan to see"
+            )
+            self.exit_code = ExitCode.PARTIAL
+        else:
+            super().__init__("interrupted; nothing was changed")

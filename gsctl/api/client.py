@@ -59,6 +59,7 @@ class ClientStats:
     retries: int = 0
     rate_limited: int = 0
     by_method: dict[str, int] = field(default_factory=dict)
+    writes: int = 0  # attempts that may change the workspace (read-only POSTs excluded)
 
 
 @dataclass
@@ -72,6 +73,8 @@ class _Call:
     find_existing: FindExisting | None = None
     attempt: int = 0  # retries done so far
     ambiguous: bool = False  # an earlier attempt may have been processed by the server
+    reads_only: bool = False  # a POST that changes nothing (metrics, search): retried freely
+    max_retries: int | None = None  # None: the client's
 
 
 @dataclass
@@ -236,10 +239,10 @@ class Client:
         """One GET, its decoded answer as it came (``gsctl doctor`` checks the shape)."""
         return self._call("GET", path, params=params)
 
-    def read_post(self, path: str, body: dict[str, Any]) -> Any:
-        """A POST that only reads (``x-gsctl-reads-only``: metrics, search). It changes
-        nothing, so an ambiguous failure is simply retried (``find_existing`` finds nothing)."""
-        return self._call("POST", path, body=body, find_existing=lambda: None)
+    def query(self, path: str, body: dict[str, Any], *, max_retries: int | None = None) -> Any:
+        """A POST that only reads (``x-gsctl-reads-only``: metrics, search); retried like a
+        GET and never counted as a write. Returns the decoded answer, whatever its shape."""
+        return self._call("POST", path, body=body, reads_only=True, max_retries=max_retries)
 
     def current_user(self) -> dict[str, Any]:
         return self.get(kinds.CURRENT_USER)
@@ -257,9 +260,12 @@ class Client:
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
         find_existing: FindExisting | None = None,
+        reads_only: bool = False,
+        max_retries: int | None = None,
     ) -> Any:
         """Send until done: return the decoded body (``{}`` when empty) or raise."""
         call = _Call(method, path, params, body, find_existing)
+        call.reads_only, call.max_retries = reads_only, max_retries
         while True:
             self.limiter.acquire()
             started = time.perf_counter()
@@ -287,6 +293,8 @@ class Client:
         with self._lock:
             self.stats.requests += 1
             self.stats.by_method[call.method] = self.stats.by_method.get(call.method, 0) + 1
+            if call.method not in ("GET", "HEAD") and not call.reads_only:
+                self.stats.writes += 1
         return self._http.request(call.method, call.path, params=call.params, json=call.body)
 
     def _on_response(
@@ -336,7 +344,7 @@ class Client:
         object ``find_existing`` found after an ambiguous create."""
         if retry.ambiguous:
             call.ambiguous = True
-            if call.method not in IDEMPOTENT:
+            if call.method not in IDEMPOTENT and not call.reads_only:
                 found = self._resolve_ambiguous(call, retry, took)
                 if found is not None:
                     return found
@@ -344,13 +352,15 @@ class Client:
         wait = min(wait, self.backoff_cap)
         if retry.penalize:
             self.limiter.penalize(wait)  # even when giving up: the other threads must wait
-        if call.attempt >= self.max_retries:
+        # A call's own retry cap never shortens the wait for a 429: being rate limited is
+        # not a failure of the endpoint.
+        own = call.max_retries
+        limit = self.max_retries if own is None or retry.penalize else own
+        if call.attempt >= limit:
             self._emit(took)
             raise retry.error
         call.attempt += 1
-        self._emit(
-            f"{took}; retry {call.attempt}/{self.max_retries} after {wait:.2f} s: {retry.reason}"
-        )
+        self._emit(f"{took}; retry {call.attempt}/{limit} after {wait:.2f} s: {retry.reason}")
         with self._lock:
             self.stats.retries += 1
         if not retry.penalize and wait > 0:

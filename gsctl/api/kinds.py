@@ -310,40 +310,43 @@ TEAMS = "/id/api/teams"
 
 @dataclass(frozen=True)
 class UsageRead:
-    """A read sent as POST (``x-gsctl-reads-only``): usage counts of one kind's objects.
+    """How one kind's usage counts are read: a POST that only reads (``x-gsctl-usage``)."""
 
-    Optional: without it gsctl says "usage unknown". ``body`` is the request with
-    ``"{uuid}"`` standing for the object's uuid; ``reads`` are the answer fields used (of each
-    ``data`` item when ``lists``)."""
-
-    kind: str
     path: str
-    body: dict[str, Any]
-    reads: tuple[str, ...]
-    lists: bool = True
+    counts: tuple[tuple[str, str], ...]  # (API count field, plan label), in display order
+    # metrics: body field(s) with up to USAGE_BATCH uuids; the next one is tried when the
+    # server refuses the body (400/422)
+    ids_fields: tuple[str, ...] = ()
+    filter_field: str | None = None  # search: one request per object, count in ``total``
+    body: dict[str, Any] = field(default_factory=dict)  # constant body fields
+    only: dict[str, str] = field(default_factory=dict)  # manifest fields an object must have
 
 
-USAGE_READS: tuple[UsageRead, ...] = (
-    UsageRead(
-        "tag",
+# Usage reads (api-notes "Second pass"). Answer shapes are PROPOSED: read tolerantly.
+USAGE: dict[str, UsageRead] = {
+    "tag": UsageRead(
         "/leads/api/tags/metrics",
-        {"uuids": ["{uuid}"], "metrics": ["leads_count", "companies_count"]},
-        ("uuid", "leads_count", "companies_count"),
+        (("leads_count", "contacts"), ("companies_count", "companies")),
+        ids_fields=("uuids",),
+        body={"metrics": ["leads_count", "companies_count"]},
     ),
-    UsageRead(
-        "flow",
-        "/flows/api/flows/metrics",
-        {"uuids": ["{uuid}"]},
-        ("uuid", "leads_count", "in_progress_count"),
+    "flow": UsageRead(
+        FLOWS + "/metrics",
+        (("leads_count", "contacts"), ("in_progress_count", "in_progress")),
+        ids_fields=("uuids", "flow_uuids"),  # Grinfi sends uuids, a GetSales client flow_uuids
     ),
-    UsageRead(
-        "pipeline_stage",
+    # An array filter answers one summed total, so stages are counted one request each;
+    # company stages are not counted (the company field name is a CONFLICT).
+    "pipeline_stage": UsageRead(
         "/leads/api/leads/search",
-        {"filter": {"pipeline_stage_uuid": "{uuid}"}, "limit": 1},
-        ("total",),
-        lists=False,
+        (("total", "contacts"),),
+        filter_field="pipeline_stage_uuid",
+        body={"limit": 1},
+        only={"object": "lead"},
     ),
-)
+}
+USAGE_BATCH = 100  # uuids per metrics request
+USAGE_ID_FIELDS = ("uuid", "tag_uuid", "flow_uuid", "id")  # an answer entry's object uuid
 
 # Pipeline stages whose type is not "custom" are native: never managed or deleted, and
 # referenced by name without being declared.

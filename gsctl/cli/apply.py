@@ -11,7 +11,7 @@ from gsctl import render
 from gsctl.cli.connect import api_url_of, connect
 from gsctl.cli.options import api_options, plan_options, run_config
 from gsctl.cli.output import Output, Progress, confirm, enforce_gates, handle_errors
-from gsctl.errors import ExitCode, UsageError
+from gsctl.errors import ExitCode, Interrupted, UsageError
 from gsctl.reconcile import workflow
 
 
@@ -51,6 +51,8 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, **o
             return
         confirm(auto_approve)
         report = workflow.apply_plan(cfg, client, planned, progress=Progress(output, planned.plan))
+        if report.interrupted and client.stats.writes == 0:
+            raise Interrupted(wrote=False)
     output.out(render.report_text(report))
     if not report.ok:
         sys.exit(int(ExitCode.PARTIAL))

@@ -5,7 +5,6 @@ routes built from the contract's operations -> per request: authenticate (400/40
 rate limit (429), first-use team seeding, query validation (422), JSON body (400 when not
 JSON), then the operation's rule. Every error answer uses the contract's envelope.
 Successful answers take the shape of the server's :class:`~gsctl.emulator.dialect.Dialect`.
-Usage reads (``x-gsctl-reads-only``) answer 404 until they are served.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gsctl.emulator import listing
+from gsctl.emulator import listing, metrics
 from gsctl.emulator.auth import Caller, KeyRing
 from gsctl.emulator.contract import Contract, Operation
 from gsctl.emulator.dialect import DIALECTS, Dialect, shape_object, shape_page
@@ -98,6 +97,7 @@ class Emulator:
         routes = [
             Route(path, self._endpoint(ops), methods=list(ops)) for path, ops in by_path.items()
         ]
+        routes.append(metrics.admin_route(self.rules, self._team_of))
         app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
         app.router.redirect_slashes = False  # "/tags/" is not "/tags": 404, like any unknown path
         return app
@@ -130,6 +130,12 @@ class Emulator:
         uuid = request.path_params.get("uuid", "")
         return self._dispatch(op, caller, uuid, values, query, body)
 
+    def _team_of(self, request: Request) -> int:
+        """The authenticated caller's team (admin routes), seeded on first use."""
+        team: int = self.keys.authenticate(request.headers).team_id
+        self.store.ensure_team(team)
+        return team
+
     def _dispatch(
         self,
         op: Operation,
@@ -147,6 +153,8 @@ class Emulator:
             q = listing.list_query(values, query, self.contract.sortable("Team"))
             items = listing.sort_objects(teams, q.order_field, q.descending)
             return JSONResponse(shape_page(listing.page(items, q, dict), self.dialect.list_shape))
+        if op.role == "usage":
+            return JSONResponse(metrics.answer(rules, kind, op.body_schema, team, body))
         if kind == "flow_version":
             return self._versions(op, team, uuid, body)
         if op.role == "list":
@@ -168,8 +176,6 @@ class Emulator:
             action = op.path.rstrip("/").rsplit("/", 1)[-1]
             obj = rules.transition(team, uuid, dict(op.transitions or {}), action)
             return self._written(kind, obj, 200)
-        if op.role == "reads":
-            raise Problem(404, f"Operation {op.operation_id} is not served by this emulator.")
         raise Problem(500, f"Operation {op.operation_id} is not implemented.")
 
     def _versions(self, op: Operation, team: int, uuid: str, body: Any) -> Response:

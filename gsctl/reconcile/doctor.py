@@ -33,7 +33,7 @@ class ProbeClient(Protocol):
 
     def read(self, path: str, params: dict[str, str] | None = None) -> Any: ...
 
-    def read_post(self, path: str, body: dict[str, Any]) -> Any: ...
+    def query(self, path: str, body: dict[str, Any]) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -142,8 +142,8 @@ def probe(
     if flow is not None:
         version = str(flow[kinds.ACTIVE_VERSION_FIELD])
         p.run("GET", kinds.FLOW_VERSION, lambda: _version(client, version))
-    for usage in kinds.USAGE_READS:
-        p.run("POST", usage.path, lambda u=usage: _usage(p, u), required=False)
+    for kind, usage in kinds.USAGE.items():
+        p.run("POST", usage.path, lambda k=kind, u=usage: _usage(p, k, u), required=False)
     return p.report
 
 
@@ -208,28 +208,36 @@ def _version(client: ProbeClient, version_uuid: str) -> tuple[Any, str, str | No
         raise
 
 
-def _usage(p: _Probe, usage: kinds.UsageRead) -> tuple[Any, str, str | None]:
-    uuid = str(p.first.get(usage.kind, {}).get("uuid") or _NIL)
-    body = _fill(usage.body, uuid)
-    answer = p.client.read_post(usage.path, body)
-    if usage.lists:
-        items = _items("POST", usage.path, answer)
-        for i, item in enumerate(items):
-            _numbers(usage, item, f"data[{i}].")
-    elif isinstance(answer, dict):
-        _numbers(usage, answer, "")
+def _usage(p: _Probe, kind: str, usage: kinds.UsageRead) -> tuple[Any, str, str | None]:
+    """One usage read for the kind's first object (a nil uuid when it has none)."""
+    uuid = str(p.first.get(kind, {}).get("uuid") or _NIL)
+    if usage.filter_field:
+        body = {"filter": {usage.filter_field: uuid}, **usage.body}
     else:
-        raise guard.mismatch("POST", usage.path, "", guard.OBJECT, answer)
+        body = {usage.ids_fields[0]: [uuid], **usage.body}
+    answer = p.client.query(usage.path, body)
+    if usage.filter_field:
+        if not isinstance(answer, dict):
+            raise guard.mismatch("POST", usage.path, "", guard.OBJECT, answer)
+        _counts(usage, answer, "")
+        return answer, "", None
+    entries = answer.get("data", answer) if isinstance(answer, dict) else answer
+    if isinstance(entries, dict):  # an object keyed by uuid
+        entries = list(entries.values())
+    if not isinstance(entries, list):
+        raise guard.mismatch("POST", usage.path, "data", "a list of counts", answer)
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise guard.mismatch("POST", usage.path, f"data[{i}]", guard.OBJECT, entry)
+        _counts(usage, entry, f"data[{i}].")
     return answer, "", None
 
 
-def _numbers(usage: kinds.UsageRead, obj: dict[str, Any], prefix: str) -> None:
-    for name in usage.reads:
+def _counts(usage: kinds.UsageRead, obj: dict[str, Any], prefix: str) -> None:
+    for name, _ in usage.counts:
         value = obj.get(name, ...)
-        wanted = guard.STRING if name == "uuid" else "an integer"
-        fits = isinstance(value, str) if name == "uuid" else isinstance(value, int)
-        if not fits:
-            raise guard.mismatch("POST", usage.path, prefix + name, wanted, value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise guard.mismatch("POST", usage.path, prefix + name, "an integer", value)
 
 
 def _fill(body: Any, uuid: str) -> Any:

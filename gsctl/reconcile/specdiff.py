@@ -100,11 +100,11 @@ def uses() -> list[Use]:
     out.append(Use("POST", kinds.FLOW_VERSIONS, sends=sends, always=top))
     out.append(Use("GET", kinds.FLOW_VERSION, reads=("nodes", "contact_sources")))
     out.extend(Use("PUT", path) for path in kinds.FLOW_ACTIONS.values())
-    for usage in kinds.USAGE_READS:
-        sent = tuple(usage.body)
-        out.append(
-            Use("POST", usage.path, sent, sent, usage.reads, lists=usage.lists, optional=True)
-        )
+    for usage in kinds.USAGE.values():
+        lists = usage.filter_field is None
+        sent = ("filter" if not lists else usage.ids_fields[0], *usage.body)
+        reads = (*(("uuid",) if lists else ()), *(api for api, _ in usage.counts))
+        out.append(Use("POST", usage.path, sent, sent, reads, lists=lists, optional=True))
     return out
 
 
