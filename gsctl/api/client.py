@@ -191,17 +191,6 @@ class Client:
             if not fresh or not wire.has_more(meta, len(out), len(data)):
                 return out
 
-    def list_flow_versions(self, flow_uuid: str) -> list[dict[str, Any]]:
-        """All versions of a flow, in no particular order; ``{data: [...]}`` or a bare array."""
-        path = kinds.FLOW_VERSIONS.format(uuid=flow_uuid)
-        body = self._call("GET", path)
-        if isinstance(body, dict) and isinstance(body.get("data"), list):
-            body = body["data"]
-        if not isinstance(body, list):
-            raise guard.mismatch("GET", path, "data", "a list of flow versions", body)
-        guard.list_items("GET", path, body, at="")
-        return body
-
     def get_flow_version(self, version_uuid: str) -> dict[str, Any]:
         """One flow version (the active one is the flow's ``flow_version_uuid``), checked."""
         path = kinds.FLOW_VERSION.format(uuid=version_uuid)
