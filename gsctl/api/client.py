@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 
 from gsctl import errors
-from gsctl.api import kinds, wire
+from gsctl.api import guard, kinds, wire
 from gsctl.api.ratelimit import RateLimiter
 
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
@@ -162,34 +162,39 @@ class Client:
 
     # ----- public calls -------------------------------------------------------------------
 
-    def list_all(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    def list_all(
+        self, path: str, params: dict[str, str] | None = None, *, key: str = "uuid"
+    ) -> list[dict[str, Any]]:
         """Every object of a list endpoint: pages of ``MAX_PAGE`` by offset, oldest first.
 
-        Stops when ``has_more`` is false (else when ``offset`` reaches ``total``, else on a
-        short page). A bare JSON array is taken as the whole list.
+        A page is ``{data: [...]}`` or a bare array. Stops when ``has_more`` is false (else
+        when ``offset`` reaches ``total``, else on a short page), or when a page brings only
+        objects already seen (a server that ignores ``offset``). Every item must be an object
+        with an identity, ``key`` (:mod:`gsctl.api.guard`).
         """
         query = {**LIST_DEFAULTS, **(params or {}), "limit": str(kinds.MAX_PAGE)}
         out: list[dict[str, Any]] = []
+        seen: set[Any] = set()
         while True:
             page = self._call("GET", path, params={**query, "offset": str(len(out))})
-            if isinstance(page, list):
-                return out + page
-            data = page.get("data") if isinstance(page, dict) else None
-            if not isinstance(data, list):
-                raise self._bad_response("GET", path, "a list page without a data array")
-            out.extend(data)
-            if not data or not wire.has_more(page, len(out), len(data)):
+            data = page if isinstance(page, list) else None
+            if isinstance(page, dict) and isinstance(page.get("data"), list):
+                data = page["data"]
+            if data is None:
+                raise guard.mismatch("GET", path, "data", "a list of objects", page)
+            at = "data" if isinstance(page, dict) else ""
+            guard.list_items("GET", path, data, at=at, key=key)
+            fresh = [o for o in data if o[key] not in seen]
+            seen.update(o[key] for o in fresh)
+            out.extend(fresh)
+            meta = page if isinstance(page, dict) else {}
+            if not fresh or not wire.has_more(meta, len(out), len(data)):
                 return out
 
-    def list_flow_versions(self, flow_uuid: str) -> list[dict[str, Any]]:
-        """All versions of a flow, newest first; accepts ``{data: [...]}`` or a bare array."""
-        path = kinds.FLOW_VERSIONS.format(uuid=flow_uuid)
-        body = self._call("GET", path)
-        if isinstance(body, dict) and isinstance(body.get("data"), list):
-            return list(body["data"])
-        if isinstance(body, list):
-            return body
-        raise self._bad_response("GET", path, "expected a list of flow versions")
+    def get_flow_version(self, version_uuid: str) -> dict[str, Any]:
+        """One flow version (the active one is the flow's ``flow_version_uuid``), checked."""
+        path = kinds.FLOW_VERSION.format(uuid=version_uuid)
+        return guard.flow_version(path, self._call("GET", path))
 
     def get(self, path: str) -> dict[str, Any]:
         return self._object("GET", path, self._call("GET", path))
@@ -197,23 +202,31 @@ class Client:
     def create(
         self, path: str, body: dict[str, Any], *, find_existing: FindExisting | None = None
     ) -> dict[str, Any]:
-        """POST ``body``; ``find_existing`` re-lists by natural key after an ambiguous failure."""
+        """POST ``body``; ``find_existing`` re-lists by natural key after an ambiguous failure.
+
+        An empty answer (204, or 200 without a body) gives ``{}``: the caller finds the new
+        object by its natural key."""
         value = self._call("POST", path, body=body, find_existing=find_existing)
         if isinstance(value, dict) and "uuid" not in value and isinstance(value.get("data"), dict):
             value = value["data"]  # CONFLICT in api-notes: one client reads a wrapped create
         return self._object("POST", path, value)
 
     def update(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """PUT (partial update; idempotent, so retried)."""
+        """PUT (partial update; idempotent, so retried); ``{}`` if the answer is empty."""
         return self._object("PUT", path, self._call("PUT", path, body=body))
 
     def delete(self, path: str) -> None:
-        """DELETE; a 404 on a retry after an ambiguous failure counts as done."""
+        """DELETE; any 2xx (with or without a body) is done; a 404 on a retry after an
+        ambiguous failure counts as done."""
         self._call("DELETE", path)
 
     def action(self, path: str) -> dict[str, Any]:
         """PUT with no body (flow start/stop/archive/unarchive); ``{}`` if the answer is empty."""
         return self._object("PUT", path, self._call("PUT", path))
+
+    def read(self, path: str, params: dict[str, str] | None = None) -> Any:
+        """One GET, its decoded answer as it came (``gsctl doctor`` checks the shape)."""
+        return self._call("GET", path, params=params)
 
     def query(self, path: str, body: dict[str, Any], *, max_retries: int | None = None) -> Any:
         """A POST that only reads (``x-gsctl-reads-only``: metrics, search); retried like a
@@ -224,7 +237,7 @@ class Client:
         return self.get(kinds.CURRENT_USER)
 
     def teams(self) -> list[dict[str, Any]]:
-        return self.list_all(kinds.TEAMS)
+        return self.list_all(kinds.TEAMS, key="id")
 
     # ----- the retry loop -----------------------------------------------------------------
 
@@ -380,7 +393,9 @@ class Client:
         try:
             return response.json()
         except ValueError:
-            raise self._bad_response(call.method, call.path, "the answer is not JSON") from None
+            raise errors.UnexpectedAnswerError(
+                call.method, call.path, "", "a JSON body", "text that is not JSON"
+            ) from None
 
     def _api_error(self, call: _Call, response: httpx.Response) -> errors.ApiError:
         status = response.status_code
@@ -403,12 +418,9 @@ class Client:
             field_errors=fields,
         )
 
-    def _bad_response(self, method: str, path: str, what: str) -> errors.ApiError:
-        return errors.ApiError(0, "bad_response", what, method=method, path=path)
-
     def _object(self, method: str, path: str, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self._bad_response(method, path, "expected a JSON object")
+            raise guard.mismatch(method, path, "", "a JSON object", value)
         return value
 
     def _shown(self, call: _Call) -> str:

@@ -16,6 +16,7 @@ from gsctl.cli.apply import apply
 from gsctl.cli.clone import clone_cmd
 from gsctl.cli.completion import completion
 from gsctl.cli.diff import diff_cmd
+from gsctl.cli.doctor import doctor
 from gsctl.cli.emulator import emulator
 from gsctl.cli.export import export_cmd
 from gsctl.cli.graph import graph
@@ -72,6 +73,7 @@ for _command in (
     clone_cmd,
     emulator,
     completion,
+    doctor,
 ):
     main.add_command(_command)
 

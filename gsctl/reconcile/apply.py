@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from gsctl.api import kinds
 from gsctl.api.refs import NameIndex, ref_name, reference_name, references_of, to_api
-from gsctl.errors import GsctlError
+from gsctl.errors import GsctlError, UnexpectedAnswerError
 from gsctl.reconcile.changes import Change, Plan
 from gsctl.reconcile.flowops import FlowClient, run_flow_steps, steps_needed, stop_if_running
 
@@ -127,6 +127,7 @@ class Executor:
         self._failed_names: set[tuple[str, str]] = set()
         self._blocked_refs: set[tuple[str, str]] = set()
         self._results: dict[int, str] = {}
+        self._created_status: dict[int, str | None] = {}  # id(change) -> status answered
         self._lock = threading.Lock()
 
     def resolve(self, kind: str, name: str) -> str:
@@ -202,7 +203,8 @@ class Executor:
             if op.phase == "delete":
                 self._delete(op.change)
             elif op.phase in LEVEL6_PHASES:
-                run_flow_steps(self.client, op.change, self.resolve)
+                status = self._created_status.get(id(op.change))
+                run_flow_steps(self.client, op.change, self.resolve, status)
             else:
                 self._main(op.change)
         except GsctlError as exc:
@@ -222,15 +224,31 @@ class Executor:
             assert c.uuid is not None
             if body:
                 obj = self.client.update(k.item_path(c.uuid), body)
-                self.names.add(c.kind, ref_name(k, obj), obj["uuid"])
+                # Any 2xx will do: an answer without the object keeps the known uuid.
+                known = obj.get("uuid") == c.uuid
+                name = ref_name(k, obj) if known else reference_name(c.kind, c.desired.name)
+                self.names.add(c.kind, name, c.uuid)
             return
         if c.action == "replace":
             assert c.uuid is not None
             self.client.delete(k.item_path(c.uuid))
-        body = to_api(k, c.desired.fields, self.resolve)
+        body = to_api(k, {**k.always_sent, **c.desired.fields}, self.resolve)
         obj = self.client.create(k.collection, body, find_existing=lambda: self._find(k, body))
+        if not isinstance(obj.get("uuid"), str) or not obj["uuid"]:
+            # 204, or 200 without the object: find what was created by its natural key.
+            obj = self._find(k, body) or {}
+            if not obj:
+                raise UnexpectedAnswerError(
+                    "POST",
+                    k.collection,
+                    "uuid",
+                    "the created object, or an object of that name in the list",
+                    "neither",
+                )
         c.uuid = obj["uuid"]
-        self.names.add(c.kind, ref_name(k, obj), obj["uuid"])
+        with self._lock:
+            self._created_status[id(c)] = obj.get("status")
+        self.names.add(c.kind, ref_name(k, obj), c.uuid)
 
     def _find(self, k: kinds.Kind, body: dict[str, Any]) -> dict[str, Any] | None:
         """Re-list by natural key after an ambiguous create: did it happen?"""

@@ -154,6 +154,7 @@ class Plan:
     violations: list[Violation] = field(default_factory=list)
     shows_usage: bool = True  # False when shown as a comparison (gsctl diff)
     team_name: str | None = None  # the team's name in settings.teams (shown, not in the file)
+    notes: list[str] = field(default_factory=list)  # facts worth knowing, not changes
 
     def __post_init__(self) -> None:
         self.changes.sort(key=lambda c: c.sort_key)
@@ -190,4 +191,5 @@ class Plan:
             "scope": list(self.scope),
             "options": self.options.to_dict(),
             "manifests": self.manifests,
+            **({"notes": list(self.notes)} if self.notes else {}),
         }

@@ -180,6 +180,10 @@ def plan_text(
         lines.append(title)
         mark = "-" if title.startswith("Data loss") else "!"
         lines.extend(f"  {mark} {m}" for m in messages)
+    if plan.notes:
+        lines.append("")
+        lines.append("Notes:")
+        lines.extend(f"  {printable(n)}" for n in plan.notes)
     if not plan.changes:
         lines.append(empty)
     lines.append(summary or summary_text(plan))
@@ -228,6 +232,9 @@ def plan_markdown(
     for title, messages in gate_sections(plan):
         head.append(f"**{title}**")
         head.extend(f"- {_md_escape(m)}" for m in messages)
+        head.append("")
+    if plan.notes:
+        head.extend(f"> {_md_escape(n)}" for n in plan.notes)
         head.append("")
     if not plan.changes:
         head.append(empty)
