@@ -3,7 +3,7 @@ PY ?= python3
 .PHONY: check lint imports format typecheck test schemas bench
 
 # The one list of checks: CI runs exactly this (.ci/run and .github/workflows/ci.yml).
-check: lint imports typecheck test schemas
+check: lint imports typecheck schemas test
 
 lint:
 	$(PY) -m ruff check gsctl tests bench
