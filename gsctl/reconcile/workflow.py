@@ -49,11 +49,18 @@ class RunConfig:
     timeout: float = 30.0  # seconds per API answer
     rate_limit: float | None = 300
     verbose_log: Callable[[str], None] | None = None
+    notify: Callable[[str], None] | None = None  # messages shown without -v (stderr)
+    refresh: bool = False  # --refresh: bypass the flow-version cache
     plan: PlanOptions = field(default_factory=PlanOptions)
     env: dict[str, str] | None = None
 
     def environ(self) -> dict[str, str]:
         return dict(os.environ) if self.env is None else self.env
+
+    @property
+    def use_cache(self) -> bool:
+        """False with ``--refresh`` or ``GSCTL_NO_CACHE=1``: read every flow version."""
+        return not self.refresh and self.environ().get("GSCTL_NO_CACHE", "") != "1"
 
 
 def resolve_team(team: str | None, desired: Desired | None) -> int | None:
