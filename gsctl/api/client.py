@@ -65,6 +65,15 @@ class ClientStats:
     writes: int = 0  # attempts that may change the workspace (read-only POSTs excluded)
 
 
+@dataclass(frozen=True)
+class Page:
+    """One list page: its objects, whether another page follows, the list's total if told."""
+
+    items: list[dict[str, Any]]
+    more: bool
+    total: int | None
+
+
 @dataclass
 class _Call:
     """One logical call and its retry state."""
@@ -173,18 +182,25 @@ class Client:
         Stops when ``has_more`` is false (else when ``offset`` reaches ``total``, else on a
         short page). A bare JSON array is taken as the whole list.
         """
-        query = {**LIST_DEFAULTS, **(params or {}), "limit": str(kinds.MAX_PAGE)}
         out: list[dict[str, Any]] = []
         while True:
-            page = self._call("GET", path, params={**query, "offset": str(len(out))})
-            if isinstance(page, list):
-                return out + page
-            data = page.get("data") if isinstance(page, dict) else None
-            if not isinstance(data, list):
-                raise self._bad_response("GET", path, "a list page without a data array")
-            out.extend(data)
-            if not data or not wire.has_more(page, len(out), len(data)):
+            page = self.list_page(path, params, len(out))
+            out.extend(page.items)
+            if not page.more:
                 return out
+
+    def list_page(self, path: str, params: dict[str, str] | None = None, offset: int = 0) -> Page:
+        """One page of a list endpoint at ``offset`` (``MAX_PAGE`` objects, oldest first)."""
+        query = {**LIST_DEFAULTS, **(params or {}), "limit": str(kinds.MAX_PAGE)}
+        page = self._call("GET", path, params={**query, "offset": str(offset)})
+        if isinstance(page, list):
+            return Page(page, more=False, total=None)
+        data = page.get("data") if isinstance(page, dict) else None
+        if not isinstance(data, list):
+            raise self._bad_response("GET", path, "a list page without a data array")
+        more = bool(data) and wire.has_more(page, offset + len(data), len(data))
+        total = page.get("total")
+        return Page(data, more=more, total=total if type(total) is int else None)
 
     def list_flow_versions(self, flow_uuid: str) -> list[dict[str, Any]]:
         """All versions of a flow, newest first; accepts ``{data: [...]}`` or a bare array."""

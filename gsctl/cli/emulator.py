@@ -28,6 +28,12 @@ from gsctl.cli.output import handle_errors
     type=click.Path(exists=True, dir_okay=False),
     help="Objects to preload (an item's usage: {leads_count: N, ...} seeds its usage counts).",
 )
+@click.option(
+    "--latency",
+    metavar="SECONDS[-SECONDS]",
+    default=None,
+    help="Answer every request this late, or uniformly in a range (e.g. 0.2-0.5).",
+)
 @handle_errors
 def emulator(
     host: str,
@@ -38,6 +44,7 @@ def emulator(
     fault_rate: float,
     seed: int,
     seed_file: str | None,
+    latency: str | None,
 ) -> None:
     """Serve a local GetSales API (for tests, demos and offline work)."""
     from gsctl.emulator.server import serve
@@ -51,4 +58,21 @@ def emulator(
         fault_rate=fault_rate,
         seed=seed,
         seed_file=seed_file,
+        latency=parse_latency(latency),
     )
+
+
+def parse_latency(text: str | None) -> tuple[float, float] | None:
+    """``"0.3"`` -> (0.3, 0.3); ``"0.2-0.5"`` -> (0.2, 0.5); None stays None."""
+    if text is None:
+        return None
+    low, sep, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high) if sep else float(low))
+    except ValueError:
+        bounds = (-1.0, -1.0)
+    if not 0 <= bounds[0] <= bounds[1] <= 60:
+        raise click.BadParameter(
+            "expected SECONDS or LOW-HIGH with 0 <= LOW <= HIGH <= 60", param_hint="--latency"
+        )
+    return bounds

@@ -50,6 +50,7 @@ class EmulatorServer:
         fault_rate: float = 0.0,
         seed: int = 0,
         seed_file: str | None = None,
+        latency: tuple[float, float] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -59,6 +60,8 @@ class EmulatorServer:
         rules = Rules(contract, self.store)
         self.store.on_new_team = lambda team: seed_team(rules, team)
         self._faults = FaultInjector(fault_rate, seed)
+        if latency is not None:
+            self._faults.set_latency(*latency)
         self._limiter = RateLimiter()
         self._limiter.set_limit(rate_limit)
         self._emulator = Emulator(
@@ -88,6 +91,10 @@ class EmulatorServer:
     def set_faults(self, rate: float, seed: int, kinds: Sequence[str] | None = None) -> None:
         """Change the fault rate and seed at runtime; ``kinds`` restricts the fault types."""
         self._faults.configure(rate, seed, kinds)
+
+    def set_latency(self, low: float, high: float | None = None) -> None:
+        """Answer every request ``low`` s late, or ``low``..``high`` s (uniform); 0 = off."""
+        self._faults.set_latency(low, high)
 
     def set_rate_limit(self, per_minute: int | None) -> None:
         """Change the per-key limit (requests per minute; None = off) at runtime."""
@@ -229,6 +236,7 @@ def serve(
     fault_rate: float = 0.0,
     seed: int = 0,
     seed_file: str | None = None,
+    latency: tuple[float, float] | None = None,
 ) -> None:
     """Blocking entry point of ``gsctl emulator``: one line on stderr, then serve."""
     server = EmulatorServer(
@@ -240,6 +248,7 @@ def serve(
         fault_rate=fault_rate,
         seed=seed,
         seed_file=seed_file,
+        latency=latency,
     )
     keys = server._emulator.keys
     who = (

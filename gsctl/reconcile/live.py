@@ -1,8 +1,12 @@
 """Fetch the live state of a workspace with list calls only (100 per page).
 
-Kinds are fetched in parallel under the client's shared rate limiter. Read-only reference
-kinds (sender profiles, lists) are fetched only when asked for. Flow steps come from each
-flow's version list (one request per flow) and only for flows whose steps are needed.
+List pages of every kind are read in parallel under the client's shared rate limiter: the
+first page of each listing, then (once a first page tells the list's ``total``) every other
+page at once, so a slow API is read at the rate limit, not at its latency. Pages are joined in
+offset order; a list that has grown meanwhile is read on page by page from where it ends.
+Read-only reference kinds (sender profiles, lists) are fetched only when asked for. Flow
+steps come from each flow's version list (one request per flow) and only for flows whose
+steps are needed.
 """
 
 from __future__ import annotations
@@ -10,18 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gsctl.api import kinds
+from gsctl.api.client import Page
 from gsctl.api.refs import NameIndex, ref_name, to_manifest
 from gsctl.flows import graph
 from gsctl.model import Resource
 
 
 class ListClient(Protocol):
-    def list_all(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]: ...
+    def list_page(self, path: str, params: dict[str, str] | None, offset: int) -> Page: ...
 
     def list_flow_versions(self, flow_uuid: str) -> list[dict[str, Any]]: ...
 
@@ -48,11 +53,61 @@ class LiveState:
         return "sha256:" + digest.hexdigest()
 
 
-def _list_kind(client: ListClient, k: kinds.Kind) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for params in k.list_filters:
-        out.extend(client.list_all(k.collection, dict(params) or None))
+MAX_PAGES_AHEAD = 1000  # pages requested at once per listing; the rest are read in turn
+Listing = tuple[str, tuple[tuple[str, str], ...]]  # (collection path, filter params)
+
+
+def _offsets(first: Page) -> range:
+    """Offsets of the pages after ``first``, from the total it tells (none if it does not)."""
+    step = len(first.items)
+    if not first.more or first.total is None or step == 0:
+        return range(0)
+    return range(step, min(first.total, step * (MAX_PAGES_AHEAD + 1)), step)
+
+
+def _read_listings(
+    client: ListClient, listings: list[Listing], pool: ThreadPoolExecutor
+) -> dict[Listing, list[dict[str, Any]]]:
+    """Every object of each listing: all pages in parallel where the total is known."""
+
+    def page(listing: Listing, offset: int) -> Page:
+        return client.list_page(listing[0], dict(listing[1]) or None, offset)
+
+    firsts: dict[Future[Page], Listing] = {pool.submit(page, li, 0): li for li in listings}
+    pages: dict[Listing, list[Future[Page]]] = {}
+    for done in as_completed(firsts):
+        listing = firsts[done]
+        pages[listing] = [done] + [pool.submit(page, listing, o) for o in _offsets(done.result())]
+    out: dict[Listing, list[dict[str, Any]]] = {}
+    for listing in listings:
+        items: list[dict[str, Any]] = []
+        last: Page | None = None
+        for fut in pages[listing]:
+            last = fut.result()
+            items.extend(last.items)
+        while last is not None and last.more:  # grew meanwhile, or no total: page by page
+            last = page(listing, len(items))
+            items.extend(last.items)
+        out[listing] = items
     return out
+
+
+def _list_kinds(
+    client: ListClient, wanted: list[str], parallelism: int
+) -> dict[str, list[dict[str, Any]]]:
+    listings = {
+        name: [
+            (kinds.KINDS[name].collection, tuple(sorted(dict(params).items())))
+            for params in kinds.KINDS[name].list_filters
+        ]
+        for name in wanted
+    }
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    try:
+        read = _read_listings(client, [li for ls in listings.values() for li in ls], pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after an error: queued pages not sent
+    return {name: [obj for li in ls for obj in read[li]] for name, ls in listings.items()}
 
 
 def is_native_stage(api_obj: dict[str, Any]) -> bool:
@@ -75,10 +130,7 @@ def fetch(
     """
     wanted = sorted(set(kind_names))
     state = LiveState(fetched=frozenset(wanted))
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        lists = dict(
-            zip(wanted, pool.map(lambda n: _list_kind(client, kinds.KINDS[n]), wanted), strict=True)
-        )
+    lists = _list_kinds(client, wanted, parallelism)
     for name in wanted:
         k = kinds.KINDS[name]
         state.raw[name] = lists[name]
