@@ -123,23 +123,35 @@ if _CLoaderBase is not None:
         yaml_implicit_resolvers = _RESOLVERS
 
 
-def _compose_fast(text: str) -> Any:
-    """Compose with libyaml when it is installed and the text is valid YAML within the depth
-    limit; None means "use the pure-Python loader" (which words every error the same way).
+def _libyaml_limits_nesting() -> bool:
+    """Whether libyaml refuses nesting past its own limit (1,000 levels since 0.2.5)."""
+    deep = "[" * 5000 + "]" * 5000
+    try:
+        loader = _CLoader(deep)
+        try:
+            loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError:
+        return True
+    return False
 
-    libyaml's composer recurses in C, so the depth is checked first over the parser's events,
-    which is iterative and cheap."""
+
+_LIBYAML_SAFE_DEPTH = _CLoaderBase is not None and _libyaml_limits_nesting()
+
+
+def _compose_fast(text: str) -> Any:
+    """Compose with libyaml when it is installed and the text is valid YAML; None means
+    "use the pure-Python loader" (which words every error the same way).
+
+    libyaml's composer recurses in C. libyaml >= 0.2.5 stops at 1,000 levels by itself (the
+    builder then refuses anything past ``MAX_DEPTH``); with an older libyaml the depth is
+    checked first over the parser's events, which is iterative."""
     if _CLoaderBase is None:
         return None
     try:
-        depth = 0
-        for event in yaml.parse(text, Loader=_CLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth >= MAX_DEPTH:
-                    return None
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
+        if not _LIBYAML_SAFE_DEPTH and _too_deep_for_c(text):
+            return None
         loader = _CLoader(text)
         try:
             return loader.get_single_node() or None
@@ -147,6 +159,18 @@ def _compose_fast(text: str) -> Any:
             loader.dispose()
     except yaml.YAMLError:
         return None
+
+
+def _too_deep_for_c(text: str) -> bool:
+    depth = 0
+    for event in yaml.parse(text, Loader=_CLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth >= MAX_DEPTH:
+                return True
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return False
 
 
 def load_file(path: str) -> tuple[Document | None, list[Problem]]:
