@@ -128,7 +128,9 @@ def _gate() -> Any:
             defs[f"{name}__{sub}"] = _gate_rewrite(sub_schema, name)
         defs[name] = _gate_rewrite(schema, name)
     root = {"$ref": f"#/$defs/{MANIFEST_SCHEMA}", "$defs": defs}
-    return fastjsonschema.compile(root, use_default=False, use_formats=False)
+    return fastjsonschema.compile(
+        root, use_default=False, use_formats=False, detailed_exceptions=False
+    )
 
 
 def _gate_rewrite(node: Any, owner: str) -> Any:
@@ -151,6 +153,8 @@ def _gate_rewrite(node: Any, owner: str) -> Any:
     if isinstance(ref, str):
         local = ref.startswith("#/$defs/")
         out["$ref"] = f"#/$defs/{owner}__{ref[8:]}" if local else f"#/$defs/{ref}"
+    if "const" in out and "enum" not in out:  # the same rule; fastjsonschema's short
+        out["enum"] = [out.pop("const")]  # errors mode fails to compile ``const``
     values = out.get("enum", []) + ([out["const"]] if "const" in out else [])
     if ("enum" in out or "const" in out) and not any(isinstance(v, bool) for v in values):
         return {"allOf": [out, {"not": {"type": "boolean"}}]}
