@@ -1,21 +1,21 @@
 """Benchmark 3: apply of many creates under a server rate limit.
 
-An empty in-process emulator limits the key to ``--limit`` requests per minute (default 600;
-a sliding 60 s window, 429 with ``Retry-After`` past it). ``gsctl apply --auto-approve
---rate-limit LIMIT -v`` creates ``--creates`` tags (default 2,000; ``--quick``: 100) in a
-child process. A watcher thread time-stamps every request the emulator logs (5 ms
-resolution). The table shows:
+An empty in-process emulator limits the key to ``--limit`` requests per minute (default 300,
+the real API's limit; a sliding 60 s window, 429 with ``Retry-After`` past it). ``gsctl apply
+--auto-approve --rate-limit LIMIT -v`` creates ``--creates`` tags (default 500; ``--quick``:
+100 at 600/min) in a child process. A watcher thread time-stamps every request the emulator
+logs (5 ms resolution). The table shows:
 
 - the achieved write rate: successful creates per minute between the first and the last
-  create, as a fraction of the limit (target >= 0.9);
+  create, as a fraction of the limit (target >= 0.95, issue 16);
 - the 429 answers the emulator sent (every one reaches the client's retry path: gsctl
   retries 429 for every method) and, as a cross-check, the ``-> 429 ...; retry`` lines
-  gsctl logged at ``-v``;
+  gsctl logged at ``-v`` (target 0: gsctl's own pacing never causes a 429);
 - whether the team ends with exactly the declared tags.
 
-This takes ``creates / limit`` minutes by nature (2,000 at 600/min: over 3 minutes).
+This takes ``creates / limit`` minutes by nature (500 at 300/min: over 1.5 minutes).
 
-Usage: ``python bench/apply_rate_bench.py [--quick] [--creates 2000] [--limit 600]``
+Usage: ``python bench/apply_rate_bench.py [--quick] [--creates 500] [--limit 300]``
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import _common as c
 
-TARGET = 0.9
+TARGET = 0.95
 POLL_SECONDS = 0.005
 
 
@@ -166,7 +166,7 @@ def results_table(r: Result) -> str:
         f"{r.per_minute:.0f}",
         f"{r.fraction:.3f}",
         f">= {TARGET} {'pass' if r.fraction >= TARGET else 'FAIL'}",
-        r.too_many,
+        f"{r.too_many} ({'pass' if r.too_many == 0 else 'FAIL'}: target 0)",
         r.logged_retries + r.gave_up,
         r.tags_after,
         r.exit_code,
@@ -177,11 +177,12 @@ def results_table(r: Result) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 creates")
-    parser.add_argument("--creates", type=int, help="tags to create (default 2000)")
-    parser.add_argument("--limit", type=int, default=600, help="requests per minute")
+    parser.add_argument("--creates", type=int, help="tags to create (default 500)")
+    parser.add_argument("--limit", type=int, help="requests per minute (default 300)")
     parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
     args = parser.parse_args(argv)
-    creates = args.creates or (100 if args.quick else 2000)
+    creates = args.creates or (100 if args.quick else 500)
+    args.limit = args.limit or (600 if args.quick else 300)
     c.print_machine("apply under a server rate limit (benchmark 3)")
     r = measure(creates, args.limit)
     print(
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     if r.exit_code != 0 or r.tags_after != creates:
         print(f"apply failed: exit {r.exit_code}, {r.tags_after} tags", file=sys.stderr)
         return 1
-    return 1 if args.check and r.fraction < TARGET else 0
+    return 1 if args.check and (r.fraction < TARGET or r.too_many) else 0
 
 
 if __name__ == "__main__":

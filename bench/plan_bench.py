@@ -10,6 +10,10 @@ kind, pipeline stages listed once per object type, one version read per flow).
 The scaling table divides the plan time at the largest size by the time at the smallest. The
 target is linear growth with 25 % slack: ``1.25 * size ratio`` (25 for 20k over 1k).
 
+The cost table (issue 16) shows gsctl's marginal CPU per 10,000 unchanged objects between the
+smallest and the largest size (target <= 1.0 s) and the peak RSS at the largest size (target
+<= 120 MB at 20k).
+
 Usage: ``python bench/plan_bench.py [--quick] [--sizes 1k,5k,20k] [--repeat 3] [--check]``
 (``--check``: exit 1 when the requests are not minimal or the scaling target is missed).
 """
@@ -25,6 +29,8 @@ import _common as c
 QUICK_SIZES = "100,400"
 FULL_SIZES = "1k,5k,20k"
 SLACK = 1.25
+CPU_PER_10K_TARGET = 1.0  # seconds (issue 16)
+RSS_TARGET_MB = 120  # at 20k objects (issue 16)
 
 
 @dataclass
@@ -95,6 +101,28 @@ def scaling_table(results: list[Result]) -> tuple[str, bool]:
     return c.table(headers, [row]), ok
 
 
+def cost_table(results: list[Result]) -> tuple[str, bool]:
+    """Marginal CPU per 10k objects (smallest -> largest size) and peak RSS at the largest."""
+    small, big = results[0], results[-1]
+    per_10k = (big.cpu - small.cpu) / (big.size - small.size) * 10_000
+    cpu_ok, rss_ok = per_10k <= CPU_PER_10K_TARGET, big.rss_mb <= RSS_TARGET_MB
+    rows = [
+        [
+            f"CPU per 10k objects ({c.size_label(small.size)} -> {c.size_label(big.size)})",
+            f"{per_10k:.2f} s",
+            f"<= {CPU_PER_10K_TARGET} s",
+            "pass" if cpu_ok else "FAIL",
+        ],
+        [
+            f"peak RSS at {c.size_label(big.size)}",
+            f"{big.rss_mb:.0f} MB",
+            f"<= {RSS_TARGET_MB} MB at 20k",
+            "pass" if rss_ok else "FAIL",
+        ],
+    ]
+    return c.table(["figure", "measured", "target", "result"], rows), cpu_ok and rss_ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 1 run")
@@ -114,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         text, scaled = scaling_table(results)
         print("## scaling: plan time at the largest size over the smallest")
         print(text)
+        print()
+        costs, _ = cost_table(results)
+        print("## cost per object (issue 16)")
+        print(costs)
     minimal = all(r.requests == r.minimum for r in results)
     return 1 if args.check and not (minimal and scaled) else 0
 

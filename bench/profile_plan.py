@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def emulator_process(seed: Path) -> Iterator[str]:
 
 
 class SerialPool:
-    """A stand-in for ThreadPoolExecutor that runs ``map`` in the calling thread."""
+    """A stand-in for ThreadPoolExecutor that runs ``map`` and ``submit`` in the calling thread."""
 
     def __init__(self, max_workers: int | None = None) -> None:
         pass
@@ -79,6 +80,17 @@ class SerialPool:
 
     def map(self, func: Callable[..., Any], items: Iterable[Any]) -> Iterator[Any]:
         return iter([func(item) for item in items])
+
+    def submit(self, func: Callable[..., Any], *args: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        try:
+            done.set_result(func(*args))
+        except Exception as exc:
+            done.set_exception(exc)
+        return done
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        pass
 
 
 def plan_once(cfg: workflow.RunConfig, timings: dict[str, float] | None = None) -> str:

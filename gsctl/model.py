@@ -7,6 +7,7 @@ Both sides of a plan, desired (from manifests) and live (from the API), are list
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,32 @@ def has_secret(value: Any) -> bool:
     return False
 
 
+class LazyOrigins(Mapping[tuple[Any, ...], "Origin"]):
+    """Origins by path, computed by ``factory`` on first use: locating every value of a large
+    manifest costs a second parse, paid only when a message needs a location."""
+
+    def __init__(self, factory: Callable[[], Mapping[tuple[Any, ...], Origin]]) -> None:
+        self._factory: Callable[[], Mapping[tuple[Any, ...], Origin]] | None = factory
+        self._data: Mapping[tuple[Any, ...], Origin] = {}
+
+    def _get(self) -> Mapping[tuple[Any, ...], Origin]:
+        if self._factory is not None:
+            self._data, self._factory = self._factory(), None
+        return self._data
+
+    def __getitem__(self, path: tuple[Any, ...]) -> Origin:
+        return self._get()[path]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __repr__(self) -> str:
+        return "LazyOrigins(...)" if self._factory is not None else f"LazyOrigins({self._data!r})"
+
+
 @dataclass
 class Resource:
     """One object of a managed kind, desired or live, in manifest vocabulary."""
@@ -97,7 +124,7 @@ class Resource:
     origin: Origin | None = None  # where the item starts (desired only)
     # Origin of every value in the item by path within it: () is the item itself,
     # ("nodes", 2, "payload", "tag") a nested value. Desired resources only.
-    origins: dict[tuple[Any, ...], Origin] = field(default_factory=dict)
+    origins: Mapping[tuple[Any, ...], Origin] = field(default_factory=dict)
     uuid: str | None = None  # live only
     renamed_from: str | None = None
     protect: bool = False

@@ -6,6 +6,8 @@
   are stopped at teardown.
 - ``api``: an ``httpx.Client`` on ``emulator`` with the default key (no Team-ID: team 1).
 - ``client_for(server, key=..., team=...)``: more clients; all closed at teardown.
+- Every test gets its own empty user cache (``XDG_CACHE_HOME``), so the flow-version cache
+  never carries anything from one test to another, nor into the user's home.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ import httpx
 import pytest
 
 from gsctl.emulator import DEFAULT_API_KEY, EmulatorServer
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("GSCTL_NO_CACHE", raising=False)
 
 
 @pytest.fixture

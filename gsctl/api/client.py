@@ -10,10 +10,11 @@ Contracts:
   ``NotFoundError`` for 404, ``RateLimitedError`` when 429 retries run out, else ``ApiError``);
   a request that got no answer raises ``TransportError``.
 - Retries (at most ``max_retries``): 429 for every method, honouring ``Retry-After`` through
-  ``RateLimiter.penalize`` so that all threads back off. GET, PUT and DELETE also retry
-  500/502/503/504, timeouts and dropped connections with capped exponential backoff and full
-  jitter (the contract calls a 500 "safe to retry idempotent calls"). Other 4xx are never
-  retried.
+  ``RateLimiter.penalize`` so that all threads back off; a pause longer than
+  ``NOTIFY_PAUSE_AFTER`` seconds is announced once through ``notify`` (not only with -v).
+  GET, PUT and DELETE also retry 500/502/503/504, timeouts and dropped connections with
+  capped exponential backoff and full jitter (the contract calls a 500 "safe to retry
+  idempotent calls"). Other 4xx are never retried.
 - POST is not idempotent. It is retried freely only when nothing was sent (connect errors,
   pool timeout) or on 429. When the request may have been processed (read timeout, dropped
   connection after sending, 500/502/503/504), ``find_existing`` decides: an object means the
@@ -27,6 +28,7 @@ Contracts:
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -47,6 +49,7 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures after the request may have reached the server.
 MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 LIST_DEFAULTS = {"order_field": "created_at", "order_type": "asc"}
+NOTIFY_PAUSE_AFTER = 5.0  # seconds: a longer Retry-After pause is told to the user
 
 FindExisting = Callable[[], dict[str, Any] | None]
 
@@ -60,6 +63,15 @@ class ClientStats:
     rate_limited: int = 0
     by_method: dict[str, int] = field(default_factory=dict)
     writes: int = 0  # attempts that may change the workspace (read-only POSTs excluded)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One list page: its objects, whether another page follows, the list's total if told."""
+
+    items: list[dict[str, Any]]
+    more: bool
+    total: int | None
 
 
 @dataclass
@@ -108,6 +120,7 @@ class Client:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         verbose_log: Callable[[str], None] | None = None,
+        notify: Callable[[str], None] | None = None,
         user_agent: str | None = None,
         max_connections: int = 16,
     ) -> None:
@@ -125,6 +138,7 @@ class Client:
         self.limiter = RateLimiter(rate_limit)
         self.stats = ClientStats()
         self._log = verbose_log
+        self._notify = notify
         self._lock = threading.Lock()
         self._rng = random.Random()
         headers = {
@@ -172,24 +186,33 @@ class Client:
         objects already seen (a server that ignores ``offset``). Every item must be an object
         with an identity, ``key`` (:mod:`gsctl.api.guard`).
         """
-        query = {**LIST_DEFAULTS, **(params or {}), "limit": str(kinds.MAX_PAGE)}
         out: list[dict[str, Any]] = []
         seen: set[Any] = set()
         while True:
-            page = self._call("GET", path, params={**query, "offset": str(len(out))})
-            data = page if isinstance(page, list) else None
-            if isinstance(page, dict) and isinstance(page.get("data"), list):
-                data = page["data"]
-            if data is None:
-                raise guard.mismatch("GET", path, "data", "a list of objects", page)
-            at = "data" if isinstance(page, dict) else ""
-            guard.list_items("GET", path, data, at=at, key=key)
-            fresh = [o for o in data if o[key] not in seen]
+            page = self.list_page(path, params, len(out), key=key)
+            fresh = [o for o in page.items if o[key] not in seen]
             seen.update(o[key] for o in fresh)
             out.extend(fresh)
-            meta = page if isinstance(page, dict) else {}
-            if not fresh or not wire.has_more(meta, len(out), len(data)):
+            if not fresh or not page.more:
                 return out
+
+    def list_page(
+        self, path: str, params: dict[str, str] | None = None, offset: int = 0, *, key: str = "uuid"
+    ) -> Page:
+        """One page of a list endpoint at ``offset`` (``MAX_PAGE`` objects, oldest first):
+        ``{data: [...]}`` or a bare array, every item an object with ``key`` (the guard)."""
+        query = {**LIST_DEFAULTS, **(params or {}), "limit": str(kinds.MAX_PAGE)}
+        page = self._call("GET", path, params={**query, "offset": str(offset)})
+        data = page if isinstance(page, list) else None
+        if isinstance(page, dict) and isinstance(page.get("data"), list):
+            data = page["data"]
+        if data is None:
+            raise guard.mismatch("GET", path, "data", "a list of objects", page)
+        guard.list_items("GET", path, data, at="data" if isinstance(page, dict) else "", key=key)
+        meta = page if isinstance(page, dict) else {}
+        more = bool(data) and wire.has_more(meta, offset + len(data), len(data))
+        total = meta.get("total")
+        return Page(data, more=more, total=total if type(total) is int else None)
 
     def get_flow_version(self, version_uuid: str) -> dict[str, Any]:
         """One flow version (the active one is the flow's ``flow_version_uuid``), checked."""
@@ -339,8 +362,10 @@ class Client:
                     return found
         wait = self._backoff(call.attempt + 1) if retry.wait is None else retry.wait
         wait = min(wait, self.backoff_cap)
-        if retry.penalize:
-            self.limiter.penalize(wait)  # even when giving up: the other threads must wait
+        # penalize even when giving up: the other threads must wait
+        fresh_pause = retry.penalize and self.limiter.penalize(wait)
+        if fresh_pause and wait > NOTIFY_PAUSE_AFTER and self._notify:
+            self._notify(f"rate limited by the API; waiting {math.ceil(wait)} s")
         # A call's own retry cap never shortens the wait for a 429: being rate limited is
         # not a failure of the endpoint.
         own = call.max_retries

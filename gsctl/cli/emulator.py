@@ -35,6 +35,12 @@ from gsctl.cli.output import handle_errors
     show_default=True,
     help="contract: the tidy form of the contract; real: answer the way GetSales is evidenced to.",
 )
+@click.option(
+    "--latency",
+    metavar="SECONDS[-SECONDS]",
+    default=None,
+    help="Answer every request this late, or uniformly in a range (e.g. 0.2-0.5).",
+)
 @handle_errors
 def emulator(
     host: str,
@@ -46,6 +52,7 @@ def emulator(
     seed: int,
     seed_file: str | None,
     dialect: str,
+    latency: str | None,
 ) -> None:
     """Serve a local GetSales API (for tests, demos and offline work)."""
     from gsctl.emulator.server import serve
@@ -60,4 +67,21 @@ def emulator(
         seed=seed,
         seed_file=seed_file,
         dialect=dialect,
+        latency=parse_latency(latency),
     )
+
+
+def parse_latency(text: str | None) -> tuple[float, float] | None:
+    """``"0.3"`` -> (0.3, 0.3); ``"0.2-0.5"`` -> (0.2, 0.5); None stays None."""
+    if text is None:
+        return None
+    low, sep, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high) if sep else float(low))
+    except ValueError:
+        bounds = (-1.0, -1.0)
+    if not 0 <= bounds[0] <= bounds[1] <= 60:
+        raise click.BadParameter(
+            "expected SECONDS or LOW-HIGH with 0 <= LOW <= HIGH <= 60", param_hint="--latency"
+        )
+    return bounds

@@ -109,6 +109,12 @@ def plan_options(func: F) -> F:
             "stages with contacts).",
         ),
         click.option("--rotate-secrets", is_flag=True, help="Send secrets on update too."),
+        click.option(
+            "--refresh",
+            is_flag=True,
+            help="Read every flow version from the API, bypassing the local cache "
+            "(also GSCTL_NO_CACHE=1).",
+        ),
     ]
     for deco in reversed(decorators):
         func = deco(func)
@@ -121,6 +127,9 @@ def run_config(paths: tuple[str, ...], opts: dict[str, Any]) -> Any:
     def log(line: str) -> None:
         click.echo(f"  {line}", err=True)
 
+    def notify(line: str) -> None:
+        click.echo(line, err=True)
+
     return RunConfig(
         paths=paths or (".",),
         api_url=opts["api_url"],
@@ -131,5 +140,7 @@ def run_config(paths: tuple[str, ...], opts: dict[str, Any]) -> Any:
         timeout=opts["timeout"],
         rate_limit=opts["rate_limit"] or (None if opts["emulator"] else DEFAULT_RATE_LIMIT),
         verbose_log=log if opts["verbose"] else None,
+        notify=notify,
+        refresh=bool(opts.get("refresh")),
         plan=PlanOptions.from_dict(opts),
     )

@@ -326,17 +326,23 @@ class Frontdoor:
         elif fault == "slow":
             # The work (a write included) happens now and the answer comes late: a client
             # that times out meanwhile cannot know whether its write happened.
-            held: list[Message] = []
-
-            async def hold(message: Message) -> None:
-                held.append(message)
-
-            await self.app(scope, receive, hold)
-            await asyncio.sleep(self.emulator.faults.slow_seconds)
-            for message in held:
-                await out(message)
+            await self._late(scope, receive, out, self.emulator.faults.slow_seconds)
+        elif (latency := self.emulator.faults.draw_latency()) > 0:
+            await self._late(scope, receive, out, latency)
         else:
             await self.app(scope, receive, out)
+
+    async def _late(self, scope: Scope, receive: Receive, out: Send, delay: float) -> None:
+        """Handle the request now, send its answer ``delay`` seconds later."""
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        await asyncio.sleep(delay)
+        for message in held:
+            await out(message)
 
 
 async def _discard(message: Message) -> None:

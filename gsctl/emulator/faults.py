@@ -14,6 +14,9 @@ same faults):
 - ``drop``: the connection is closed without any answer;
 - ``slow``: the request is handled at once (a write is committed) and the answer is sent
   ``slow_seconds`` (default 2) later: past the client's timeout, the outcome is unknown.
+
+Latency (not a fault): with ``latency = (low, high)`` every normal answer is handled at once
+and sent after a delay drawn uniformly from ``[low, high]`` seconds, like a distant API.
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ class FaultInjector:
         self.slow_seconds = slow_seconds
         self.rate = 0.0
         self.kinds: tuple[str, ...] = FAULT_KINDS
+        self.latency: tuple[float, float] = (0.0, 0.0)
+        self._latency_rng = random.Random(seed)
         self._rng = random.Random(seed)
         self.configure(rate, seed)
 
@@ -86,6 +91,22 @@ class FaultInjector:
             self.rate = rate
             self.kinds = chosen
             self._rng = random.Random(seed)
+
+    def set_latency(self, low: float, high: float | None = None) -> None:
+        """Delay every normal answer by ``low`` s, or uniformly ``low``..``high`` s."""
+        high = low if high is None else high
+        if not 0.0 <= low <= high:
+            raise ValueError("the latency must be 0 <= low <= high seconds")
+        with self._lock:
+            self.latency = (low, high)
+
+    def draw_latency(self) -> float:
+        """The delay of the next normal answer (0 when latency is off)."""
+        low, high = self.latency
+        if high <= 0.0:
+            return 0.0
+        with self._lock:
+            return self._latency_rng.uniform(low, high)
 
     def draw(self) -> str | None:
         """The fault for the next request, or None."""

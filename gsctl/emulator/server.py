@@ -52,6 +52,7 @@ class EmulatorServer:
         seed: int = 0,
         seed_file: str | None = None,
         dialect: str | Dialect = "contract",
+        latency: tuple[float, float] | None = None,
     ) -> None:
         self.host = host
         self.dialect = DIALECTS[dialect] if isinstance(dialect, str) else dialect
@@ -68,6 +69,8 @@ class EmulatorServer:
         real_stages = self.dialect.precreated_stages
         self.store.on_new_team = lambda team: seed_team(rules, team, real_stages=real_stages)
         self._faults = FaultInjector(fault_rate, seed)
+        if latency is not None:
+            self._faults.set_latency(*latency)
         self._limiter = RateLimiter()
         self._limiter.set_limit(rate_limit)
         self._emulator = Emulator(
@@ -103,6 +106,10 @@ class EmulatorServer:
     def set_faults(self, rate: float, seed: int, kinds: Sequence[str] | None = None) -> None:
         """Change the fault rate and seed at runtime; ``kinds`` restricts the fault types."""
         self._faults.configure(rate, seed, kinds)
+
+    def set_latency(self, low: float, high: float | None = None) -> None:
+        """Answer every request ``low`` s late, or ``low``..``high`` s (uniform); 0 = off."""
+        self._faults.set_latency(low, high)
 
     def set_rate_limit(self, per_minute: int | None) -> None:
         """Change the per-key limit (requests per minute; None = off) at runtime."""
@@ -245,6 +252,7 @@ def serve(
     seed: int = 0,
     seed_file: str | None = None,
     dialect: str = "contract",
+    latency: tuple[float, float] | None = None,
 ) -> None:
     """Blocking entry point of ``gsctl emulator``: one line on stderr, then serve."""
     server = EmulatorServer(
@@ -257,6 +265,7 @@ def serve(
         seed=seed,
         seed_file=seed_file,
         dialect=dialect,
+        latency=latency,
     )
     keys = server._emulator.keys
     who = (

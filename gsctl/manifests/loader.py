@@ -3,7 +3,10 @@
 Loading keeps the source location of every value: a :class:`Document` holds the plain data
 (dicts, lists, str, int, float, bool, None) plus ``values`` and ``keys``, two maps from a path
 within the document (``("flows", 0, "nodes", 2, "payload", "tag")``) to the 1-based
-:class:`~gsctl.model.Origin` of the value and of its mapping key.
+:class:`~gsctl.model.Origin` of the value and of its mapping key. Only the locations of the
+sections and items (paths of up to ``TOP_DEPTH`` steps, ``top_values``/``top_keys``) are
+recorded while loading; the full maps are built from the kept text the first time a message
+needs one (a second parse, paid only by a document with a problem).
 
 Only safe YAML is read (PyYAML's SafeLoader nodes, converted by hand): no Python tags, no
 custom tags, no ``!!binary``/``!!set``/``!!omap``; timestamps stay strings. Merge keys
@@ -27,7 +30,7 @@ Limits, per file (a file beyond one is refused with a message naming the limit):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -37,12 +40,14 @@ from gsctl.manifests.files import read_text
 from gsctl.model import Origin, Secret
 
 MAX_DEPTH = 100
+TOP_DEPTH = 2  # origins recorded while loading: sections (1 step) and items (2 steps)
 MAX_ALIAS_EXPANSIONS = 10_000
 MAX_ALIAS_VALUES = 250_000
 
 Path = tuple[Any, ...]
 
 _TAG = "tag:yaml.org,2002:"
+_STR = _TAG + "str"
 _SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null")}
 _COMMENT_VALUE = re.compile(r"#\S")
 _TOO_DEEP = f"refused: nesting deeper than {MAX_DEPTH} levels (limit)"
@@ -62,22 +67,59 @@ class Problem:
     origin: Origin | None = None
 
 
-@dataclass
 class Document:
     """One loaded manifest file: plain data plus the origin of every value and key."""
 
-    path: str
-    data: Any
-    values: dict[Path, Origin] = field(default_factory=dict)
-    keys: dict[Path, Origin] = field(default_factory=dict)
+    def __init__(
+        self,
+        path: str,
+        data: Any,
+        values: dict[Path, Origin] | None = None,
+        keys: dict[Path, Origin] | None = None,
+        *,
+        text: str | None = None,
+    ) -> None:
+        """With ``text`` and no ``values``: the full maps are built from it when first used."""
+        self.path = path
+        self.data = data
+        self._values = values
+        self._keys = keys
+        self._text = text
+        self.top_values: dict[Path, Origin] = {}  # paths of up to TOP_DEPTH steps
+        self.top_keys: dict[Path, Origin] = {}
+        if values is not None and keys is not None:
+            self.top_values = {p: o for p, o in values.items() if len(p) <= TOP_DEPTH}
+            self.top_keys = {p: o for p, o in keys.items() if len(p) <= TOP_DEPTH}
+
+    def __repr__(self) -> str:
+        return f"Document({self.path!r})"
+
+    @property
+    def values(self) -> dict[Path, Origin]:
+        """Origin of every value by path (built on first use)."""
+        return self._index()[0]
+
+    @property
+    def keys(self) -> dict[Path, Origin]:
+        """Origin of every mapping key by the path of its value (built on first use)."""
+        return self._index()[1]
+
+    def _index(self) -> tuple[dict[Path, Origin], dict[Path, Origin]]:
+        if self._values is None or self._keys is None:
+            self._values, self._keys = _locate(self._text or "", self.path)
+            self._text = None
+        return self._values, self._keys
 
     def origin(self, path: Path, *, at_key: bool = False) -> Origin:
         """Origin of the key (if ``at_key`` and known) or value at ``path``, else its parent's."""
-        if at_key and path in self.keys:
-            return self.keys[path]
-        while path not in self.values and path:
+        if len(path) <= TOP_DEPTH and not at_key and path in self.top_values:
+            return self.top_values[path]
+        values, keys = self._index()
+        if at_key and path in keys:
+            return keys[path]
+        while path not in values and path:
             path = path[:-1]
-        return self.values.get(path, Origin(self.path, 1, 1))
+        return values.get(path, Origin(self.path, 1, 1))
 
 
 class _Fatal(Exception):
@@ -123,23 +165,35 @@ if _CLoaderBase is not None:
         yaml_implicit_resolvers = _RESOLVERS
 
 
-def _compose_fast(text: str) -> Any:
-    """Compose with libyaml when it is installed and the text is valid YAML within the depth
-    limit; None means "use the pure-Python loader" (which words every error the same way).
+def _libyaml_limits_nesting() -> bool:
+    """Whether libyaml refuses nesting past its own limit (1,000 levels since 0.2.5)."""
+    deep = "[" * 5000 + "]" * 5000
+    try:
+        loader = _CLoader(deep)
+        try:
+            loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError:
+        return True
+    return False
 
-    libyaml's composer recurses in C, so the depth is checked first over the parser's events,
-    which is iterative and cheap."""
+
+_LIBYAML_SAFE_DEPTH = _CLoaderBase is not None and _libyaml_limits_nesting()
+
+
+def _compose_fast(text: str) -> Any:
+    """Compose with libyaml when it is installed and the text is valid YAML; None means
+    "use the pure-Python loader" (which words every error the same way).
+
+    libyaml's composer recurses in C. libyaml >= 0.2.5 stops at 1,000 levels by itself (the
+    builder then refuses anything past ``MAX_DEPTH``); with an older libyaml the depth is
+    checked first over the parser's events, which is iterative."""
     if _CLoaderBase is None:
         return None
     try:
-        depth = 0
-        for event in yaml.parse(text, Loader=_CLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth >= MAX_DEPTH:
-                    return None
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
+        if not _LIBYAML_SAFE_DEPTH and _too_deep_for_c(text):
+            return None
         loader = _CLoader(text)
         try:
             return loader.get_single_node() or None
@@ -147,6 +201,18 @@ def _compose_fast(text: str) -> Any:
             loader.dispose()
     except yaml.YAMLError:
         return None
+
+
+def _too_deep_for_c(text: str) -> bool:
+    depth = 0
+    for event in yaml.parse(text, Loader=_CLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth >= MAX_DEPTH:
+                return True
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return False
 
 
 def load_file(path: str) -> tuple[Document | None, list[Problem]]:
@@ -160,6 +226,25 @@ def load_file(path: str) -> tuple[Document | None, list[Problem]]:
 
 def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
     """Parse YAML ``text`` as the manifest file ``path`` (see :func:`load_file`)."""
+    built = _build(text, path, TOP_DEPTH)
+    if isinstance(built, Problem):
+        return None, [built]
+    doc = Document(path, built.data, text=text)
+    doc.top_values, doc.top_keys = built.values, built.keys
+    return doc, built.problems
+
+
+def _locate(text: str, path: str) -> tuple[dict[Path, Origin], dict[Path, Origin]]:
+    """The origin of every value and key of ``text``, which loaded before without error."""
+    built = _build(text, path, None)
+    if isinstance(built, Problem):  # pragma: no cover - the text loaded once already
+        return {}, {}
+    return built.values, built.keys
+
+
+def _build(text: str, path: str, record: int | None) -> _Builder | Problem:
+    """Compose and convert ``text``: the builder (data, origins, problems) or a fatal problem.
+    ``record``: origins of paths up to that length only (None: all)."""
     loader: _Loader | None = None
     try:
         node = _compose_fast(text)
@@ -168,22 +253,21 @@ def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
             node = loader.get_single_node()
         if node is None:
             msg = "file is empty; expected a mapping starting with 'version: 1'"
-            return None, [Problem((), msg, origin=Origin(path, 1, 1))]
-        builder = _Builder(path, text)
-        data = builder.build(node, ())
+            return Problem((), msg, origin=Origin(path, 1, 1))
+        builder = _Builder(path, text, record)
+        builder.data = builder.build(node, ())
+        return builder
     except _Fatal as exc:
-        return None, [Problem((), exc.message, origin=_origin(path, exc.mark))]
+        return Problem((), exc.message, origin=_origin(path, exc.mark))
     except yaml.MarkedYAMLError as exc:
-        return None, [_syntax_problem(path, exc)]
+        return _syntax_problem(path, exc)
     except yaml.reader.ReaderError as exc:
-        return None, [_reader_problem(path, text, exc)]
+        return _reader_problem(path, text, exc)
     except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML error is one of the above
-        return None, [Problem((), f"invalid YAML: {exc}", origin=Origin(path, 1, 1))]
+        return Problem((), f"invalid YAML: {exc}", origin=Origin(path, 1, 1))
     finally:
         if loader is not None:
             loader.dispose()
-    doc = Document(path, data, builder.values, builder.keys)
-    return doc, builder.problems
 
 
 def _origin(path: str, mark: Any) -> Origin:
@@ -215,9 +299,11 @@ def _reader_problem(path: str, text: str, exc: yaml.reader.ReaderError) -> Probl
 class _Builder:
     """Turns composed nodes into plain data, recording origins and budget use."""
 
-    def __init__(self, path: str, text: str) -> None:
+    def __init__(self, path: str, text: str, record: int | None = None) -> None:
         self.path = path
         self.text = text
+        self.record = record if record is not None else MAX_DEPTH + 1  # longest path recorded
+        self.data: Any = None
         self.values: dict[Path, Origin] = {}
         self.keys: dict[Path, Origin] = {}
         self.problems: list[Problem] = []
@@ -230,7 +316,8 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path, depth: int = 0) -> Any:
         alias = self._spend(node, depth)
-        self.values[path] = _origin(self.path, node.start_mark)
+        if depth <= self.record:
+            self.values[path] = _origin(self.path, node.start_mark)
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         self.active.add(id(node))
@@ -276,13 +363,16 @@ class _Builder:
             raise _Fatal(f"unsupported YAML tag {node.tag!r}", node.start_mark)
         if node.tag == _TAG + "null" and node.value == "" and not node.style:
             self._check_comment_value(node, path)
-        method = "construct_yaml_" + node.tag.rsplit(":", 1)[1]
-        try:
-            value = getattr(self.constructor, method)(node)
-        except (ValueError, TypeError) as exc:
-            msg = f"value {node.value!r} is not a valid {node.tag.rsplit(':', 1)[1]}"
-            raise _Fatal(msg, node.start_mark) from exc
-        if isinstance(value, str):
+        if node.tag == _STR:  # what SafeConstructor.construct_yaml_str returns
+            value = node.value
+        else:
+            method = "construct_yaml_" + node.tag.rsplit(":", 1)[1]
+            try:
+                value = getattr(self.constructor, method)(node)
+            except (ValueError, TypeError) as exc:
+                msg = f"value {node.value!r} is not a valid {node.tag.rsplit(':', 1)[1]}"
+                raise _Fatal(msg, node.start_mark) from exc
+        if isinstance(value, str) and not value.isascii():
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
@@ -316,27 +406,27 @@ class _Builder:
                 continue
             sub = (*path, key)
             if key in out:
-                first = self.keys[sub]
+                first = self._first_key(node, key, sub)
                 msg = f"duplicate key '{key}' (first at line {first.line}, column {first.column})"
                 here = _origin(self.path, key_node.start_mark)
                 self.problems.append(Problem(sub, msg, origin=here))
                 continue
-            self.keys[sub] = _origin(self.path, key_node.start_mark)
+            if depth < self.record:
+                self.keys[sub] = _origin(self.path, key_node.start_mark)
             out[key] = self.build(value_node, sub, depth + 1)
         for merge in merges:
             self._merge(merge, out, path, depth)
         return out
 
     def _key(self, node: yaml.Node, path: Path) -> str | None:
-        origin = _origin(self.path, node.start_mark)
         if not isinstance(node, yaml.ScalarNode):
             msg = "a mapping key must be a plain string"
-            self.problems.append(Problem(path, msg, origin=origin))
+            self.problems.append(Problem(path, msg, origin=_origin(self.path, node.start_mark)))
             return None
         value = self._scalar(node, path)
         if not isinstance(value, str):
             msg = f"mapping key {node.value!r} is read as a {_yaml_type(value)}; quote it"
-            self.problems.append(Problem(path, msg, origin=origin))
+            self.problems.append(Problem(path, msg, origin=_origin(self.path, node.start_mark)))
             return None
         return value
 
@@ -366,8 +456,18 @@ class _Builder:
             if key is None or key in out:
                 continue
             sub = (*path, key)
-            self.keys[sub] = _origin(self.path, key_node.start_mark)
+            if depth < self.record:
+                self.keys[sub] = _origin(self.path, key_node.start_mark)
             out[key] = self.build(value_node, sub, depth + 1)
+
+    def _first_key(self, node: yaml.MappingNode, key: str, sub: Path) -> Origin:
+        """Origin of the first ``key`` of a mapping (when origins at this depth are not kept)."""
+        if sub in self.keys:
+            return self.keys[sub]
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return _origin(self.path, key_node.start_mark)
+        return _origin(self.path, node.start_mark)  # pragma: no cover - the key was seen
 
 
 def _yaml_type(value: Any) -> str:

@@ -5,7 +5,12 @@ The published schemas live in ``gsctl/schemas/*.schema.json``: one per managed k
 kind schemas by relative file name so that yaml-language-server and check-jsonschema resolve
 them from disk. They carry descriptions, enums and defaults for editor help; the same files
 drive :func:`check`. This is the only gsctl module that imports ``jsonschema`` (the emulator
-aside).
+aside) and ``fastjsonschema``.
+
+Speed: a document is first checked by a fast gate, the same schemas compiled once to Python
+code by fastjsonschema (refs inlined; ``const``/``enum`` also refuse booleans, which Python
+takes for 0 and 1). Only a document that fails the gate goes through jsonschema, which words
+the messages; a document that passes the gate has no problem to report.
 
 :func:`check` turns each failure into a :class:`~gsctl.manifests.loader.Problem` located at the
 offending value (or, for unknown fields, at the key), with messages such as
@@ -23,6 +28,7 @@ from collections.abc import Collection, Iterator
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
@@ -104,6 +110,65 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(schemas[MANIFEST_SCHEMA], registry=registry)
 
 
+# Keywords that validate nothing: left out of the gate's schema to keep its code small.
+_ANNOTATIONS = frozenset(
+    {"title", "description", "examples", "default", "patternErrorMessage", "writeOnly"}
+)
+
+
+@functools.cache
+def _gate() -> Any:
+    """The fast validity check: all schemas in one, compiled to Python code once."""
+    # Every schema and each of its $defs becomes one flat entry of the root's $defs: the
+    # generated code embeds a rule's schema in its error, and nesting would repeat them all.
+    defs: dict[str, Any] = {}
+    for name, schema in copy.deepcopy(_schemas()).items():
+        schema.pop("$schema", None)
+        for sub, sub_schema in schema.pop("$defs", {}).items():
+            defs[f"{name}__{sub}"] = _gate_rewrite(sub_schema, name)
+        defs[name] = _gate_rewrite(schema, name)
+    root = {"$ref": f"#/$defs/{MANIFEST_SCHEMA}", "$defs": defs}
+    return fastjsonschema.compile(
+        root, use_default=False, use_formats=False, detailed_exceptions=False
+    )
+
+
+def _gate_rewrite(node: Any, owner: str) -> Any:
+    """``node`` of schema ``owner`` for the gate: annotations dropped, refs pointed at the
+    flat $defs, and a ``const``/``enum`` of no boolean also refusing booleans (True == 1 in
+    Python, not in JSON Schema)."""
+    if isinstance(node, list):
+        return [_gate_rewrite(v, owner) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("properties", "patternProperties"):  # names, not keywords
+            out[key] = {k: _gate_rewrite(v, owner) for k, v in value.items()}
+        elif key in ("enum", "const"):
+            out[key] = value
+        elif key not in _ANNOTATIONS:
+            out[key] = _gate_rewrite(value, owner)
+    ref = out.get("$ref")
+    if isinstance(ref, str):
+        local = ref.startswith("#/$defs/")
+        out["$ref"] = f"#/$defs/{owner}__{ref[8:]}" if local else f"#/$defs/{ref}"
+    if "const" in out and "enum" not in out:  # the same rule; fastjsonschema's short
+        out["enum"] = [out.pop("const")]  # errors mode fails to compile ``const``
+    values = out.get("enum", []) + ([out["const"]] if "const" in out else [])
+    if ("enum" in out or "const" in out) and not any(isinstance(v, bool) for v in values):
+        return {"allOf": [out, {"not": {"type": "boolean"}}]}
+    return out
+
+
+def _passes_gate(data: Any) -> bool:
+    try:
+        _gate()(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def check(data: Any, *, only: Collection[Path] | None = None) -> list[Problem]:
     """Schema problems of one manifest document's ``data``.
 
@@ -111,6 +176,8 @@ def check(data: Any, *, only: Collection[Path] | None = None) -> list[Problem]:
     (pattern, enum, ...) that only make sense after interpolation. With ``only`` (the same
     document after interpolation): just the problems at those paths, without their values.
     """
+    if _passes_gate(data):
+        return []
     by_path: dict[Path, list[ValidationError]] = {}
     for err in _validator().iter_errors(data):
         path = tuple(err.absolute_path)

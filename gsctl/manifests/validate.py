@@ -30,7 +30,7 @@ from gsctl.manifests import checks, interpolate, loader, schema
 from gsctl.manifests.files import find_files
 from gsctl.manifests.loader import Document, Path, Problem
 from gsctl.manifests.run import Item, Run, diag
-from gsctl.model import Desired, Origin, Resource, Secret, Settings, reveal
+from gsctl.model import Desired, LazyOrigins, Origin, Resource, Secret, Settings, reveal
 
 
 def load_desired(
@@ -146,9 +146,9 @@ def _label_raw(run: Run) -> None:
 def _settings(run: Run) -> Settings:
     owners = [d for d in run.docs if "settings" in d.data]
     for doc in owners[1:]:
-        first = owners[0].keys[("settings",)]
+        first = owners[0].top_keys[("settings",)]
         msg = f"settings: also defined at {first}; only one file may have settings"
-        run.out.append(diag(doc.keys[("settings",)], msg))
+        run.out.append(diag(doc.top_keys[("settings",)], msg))
     if not owners or not isinstance(owners[0].data["settings"], dict):
         return Settings()
     doc, raw = owners[0], owners[0].data["settings"]
@@ -173,7 +173,7 @@ def _settings(run: Run) -> Settings:
         vars=variables,
         prune=prune if isinstance(prune, bool | tuple) else False,
         max_delete_percent=float(percent) if ok else 30.0,
-        origin=doc.values.get(("settings",)),
+        origin=doc.top_values.get(("settings",)),
         protect=_protect_patterns(run, doc, raw.get("protect")),
     )
 
@@ -217,10 +217,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _build_items(run: Run, doc: Document, ctx: interpolate.Context) -> None:
-    buckets: dict[tuple[str, int], dict[Path, Origin]] = {}
-    for path, origin in doc.values.items():
-        if len(path) >= 2 and path[0] in kinds.BY_SECTION:
-            buckets.setdefault(path[:2], {})[path[2:]] = origin
+    buckets = _Buckets(doc)
     recheck: set[Path] = set()
     view = dict(doc.data)
     for section, value in doc.data.items():
@@ -237,6 +234,22 @@ def _build_items(run: Run, doc: Document, ctx: interpolate.Context) -> None:
         run.raw.extend((doc, p) for p in schema.check(view, only=recheck))
 
 
+class _Buckets:
+    """The origins of a document's values grouped by item, built when first asked for."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self._by_item: dict[Path, dict[Path, Origin]] | None = None
+
+    def of(self, where: tuple[str, int]) -> dict[Path, Origin]:
+        if self._by_item is None:
+            self._by_item = {}
+            for path, origin in self.doc.values.items():
+                if len(path) >= 2 and path[0] in kinds.BY_SECTION:
+                    self._by_item.setdefault(path[:2], {})[path[2:]] = origin
+        return self._by_item.get(where, {})
+
+
 def _item(
     run: Run,
     doc: Document,
@@ -244,7 +257,7 @@ def _item(
     where: tuple[str, int],
     raw: dict[str, Any],
     ctx: interpolate.Context,
-    buckets: dict[tuple[str, int], dict[Path, Origin]],
+    buckets: _Buckets,
     recheck: set[Path],
 ) -> Item:
     plain = {k: raw[k] for k in (*kind.fields, *steps.SUGAR.get(kind.name, ())) if k in raw}
@@ -260,8 +273,8 @@ def _item(
         name=name,
         key=kinds.natural_key(kind, fields),
         fields=fields,
-        origin=buckets.get(where, {}).get(()),
-        origins=buckets.get(where, {}),
+        origin=doc.top_values.get(where),
+        origins=LazyOrigins(lambda: buckets.of(where)),
         renamed_from=renamed if isinstance(renamed, str) else None,
         protect=raw.get("protect") is True,
         ignore_changes=tuple(v for v in ignore if isinstance(v, str))
@@ -292,5 +305,8 @@ def _compile_steps(run: Run, item: Item) -> None:
         run.item_error(item, sub, message)
     if out.fields and not bad:
         fields.update(out.fields)
-        item.aliases, at = out.origins, item.doc.origin
-        item.resource.origins.update({p: at((*where[:2], *s)) for p, s in out.origins.items()})
+        item.aliases, at, before = out.origins, item.doc.origin, item.resource.origins
+        compiled = out.origins
+        item.resource.origins = LazyOrigins(
+            lambda: {**before, **{p: at((*where[:2], *s)) for p, s in compiled.items()}}
+        )

@@ -1,6 +1,10 @@
 """Fetch the live state of a workspace with list calls only (100 per page).
 
-Kinds are fetched in parallel under the client's shared rate limiter. Read-only reference
+List pages of every kind are read in parallel under the client's shared rate limiter: the
+first page of each listing, then (once a first page tells the list's ``total``) every other
+page at once, so a slow API is read at the rate limit, not at its latency. Pages are joined in
+offset order, each object once; a list that has grown meanwhile (or tells no total) is read
+on page by page from where it ends, until a page brings nothing new. Read-only reference
 kinds (sender profiles, lists) are fetched only when asked for. Flow steps come from each
 flow's active version, ``GET /flows/api/flow-versions/{flow_version_uuid}`` (one request per
 flow), and only for flows whose steps are needed.
@@ -14,19 +18,21 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gsctl.api import guard, kinds
+from gsctl.api.client import Page
 from gsctl.api.refs import NameIndex, ref_name, to_manifest
+from gsctl.api.versioncache import VersionCache
 from gsctl.errors import UnexpectedAnswerError
 from gsctl.flows import graph
 from gsctl.model import Resource
 
 
 class ListClient(Protocol):
-    def list_all(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]: ...
+    def list_page(self, path: str, params: dict[str, str] | None, offset: int) -> Page: ...
 
     def get_flow_version(self, version_uuid: str) -> dict[str, Any]: ...
 
@@ -53,11 +59,71 @@ class LiveState:
         return "sha256:" + digest.hexdigest()
 
 
-def _list_kind(client: ListClient, k: kinds.Kind) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for params in k.list_filters:
-        out.extend(client.list_all(k.collection, dict(params) or None))
+MAX_PAGES_AHEAD = 1000  # pages requested at once per listing; the rest are read in turn
+Listing = tuple[str, tuple[tuple[str, str], ...]]  # (collection path, filter params)
+
+
+def _offsets(first: Page) -> range:
+    """Offsets of the pages after ``first``, from the total it tells (none if it does not)."""
+    step = len(first.items)
+    if not first.more or first.total is None or step == 0:
+        return range(0)
+    return range(step, min(first.total, step * (MAX_PAGES_AHEAD + 1)), step)
+
+
+def _read_listings(
+    client: ListClient, listings: list[Listing], pool: ThreadPoolExecutor
+) -> dict[Listing, list[dict[str, Any]]]:
+    """Every object of each listing: all pages in parallel where the total is known."""
+
+    def page(listing: Listing, offset: int) -> Page:
+        return client.list_page(listing[0], dict(listing[1]) or None, offset)
+
+    firsts: dict[Future[Page], Listing] = {pool.submit(page, li, 0): li for li in listings}
+    pages: dict[Listing, list[Future[Page]]] = {}
+    for done in as_completed(firsts):
+        listing = firsts[done]
+        pages[listing] = [done] + [pool.submit(page, listing, o) for o in _offsets(done.result())]
+    out: dict[Listing, list[dict[str, Any]]] = {}
+    for listing in listings:
+        items: list[dict[str, Any]] = []
+        seen: set[Any] = set()
+        last: Page | None = None
+        for fut in pages[listing]:
+            last = fut.result()
+            _join(items, seen, last.items)
+        while last is not None and last.more:  # grew meanwhile, or no total: page by page
+            last = page(listing, len(items))
+            if not _join(items, seen, last.items):
+                break  # a server that ignores offset: nothing new
+        out[listing] = items
     return out
+
+
+def _join(items: list[dict[str, Any]], seen: set[Any], page: list[dict[str, Any]]) -> int:
+    """Append the objects of ``page`` not seen yet; how many were new."""
+    fresh = [o for o in page if o["uuid"] not in seen]
+    seen.update(o["uuid"] for o in fresh)
+    items.extend(fresh)
+    return len(fresh)
+
+
+def _list_kinds(
+    client: ListClient, wanted: list[str], parallelism: int
+) -> dict[str, list[dict[str, Any]]]:
+    listings = {
+        name: [
+            (kinds.KINDS[name].collection, tuple(sorted(dict(params).items())))
+            for params in kinds.KINDS[name].list_filters
+        ]
+        for name in wanted
+    }
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    try:
+        read = _read_listings(client, [li for ls in listings.values() for li in ls], pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after an error: queued pages not sent
+    return {name: [obj for li in ls for obj in read[li]] for name, ls in listings.items()}
 
 
 def is_native_stage(api_obj: dict[str, Any]) -> bool:
@@ -71,19 +137,18 @@ def fetch(
     steps_for: Iterable[str] | None = None,
     parallelism: int = 4,
     renames: Iterable[tuple[str, str, str]] = (),
+    versions: VersionCache | None = None,
 ) -> LiveState:
     """Fetch ``kind_names`` (managed or reference kinds) and the steps of some flows.
 
     ``steps_for``: flow names whose active version is read; None means every flow.
     ``renames``: (kind, old name, new name) of pending renames; references to the old
     object read as its new name, so a rename alone changes no referencing object.
+    ``versions``: flow versions already read (immutable); only the others are requested.
     """
     wanted = sorted(set(kind_names))
     state = LiveState(fetched=frozenset(wanted))
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        lists = dict(
-            zip(wanted, pool.map(lambda n: _list_kind(client, kinds.KINDS[n]), wanted), strict=True)
-        )
+    lists = _list_kinds(client, wanted, parallelism)
     for name in wanted:
         k = kinds.KINDS[name]
         state.raw[name] = lists[name]
@@ -94,7 +159,7 @@ def fetch(
         if kind in state.fetched and state.names.has(kind, old) and not state.names.has(kind, new):
             state.names.add(kind, new, state.names.uuid(kind, old))
     if "flow" in wanted:
-        _fetch_versions(client, state, steps_for, parallelism)
+        _fetch_versions(client, state, steps_for, parallelism, versions or VersionCache(None))
     for name in wanted:
         k = kinds.KINDS[name]
         if k.managed:
@@ -116,7 +181,11 @@ def check_objects(k: kinds.Kind, objs: list[dict[str, Any]]) -> None:
 
 
 def _fetch_versions(
-    client: ListClient, state: LiveState, steps_for: Iterable[str] | None, parallelism: int
+    client: ListClient,
+    state: LiveState,
+    steps_for: Iterable[str] | None,
+    parallelism: int,
+    cache: VersionCache,
 ) -> None:
     wanted = None if steps_for is None else set(steps_for)
     flows = []
@@ -128,7 +197,10 @@ def _fetch_versions(
 
     def active(flow: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         version_uuid = flow[kinds.ACTIVE_VERSION_FIELD]
-        version = client.get_flow_version(version_uuid)
+        version = _cached(cache, version_uuid)
+        if version is None:
+            version = client.get_flow_version(version_uuid)
+            cache.put(version_uuid, version)
         if version.get("flow_uuid", flow["uuid"]) != flow["uuid"]:
             path = kinds.FLOW_VERSION.format(uuid=version_uuid)
             raise UnexpectedAnswerError(
@@ -139,6 +211,17 @@ def _fetch_versions(
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         for uuid, version in pool.map(active, flows):
             state.versions[uuid] = version
+
+
+def _cached(cache: VersionCache, version_uuid: str) -> dict[str, Any] | None:
+    """A cached version that still passes the contract guard; anything else is a miss."""
+    version = cache.get(version_uuid)
+    if version is None:
+        return None
+    try:
+        return guard.flow_version(kinds.FLOW_VERSION.format(uuid=version_uuid), version)
+    except UnexpectedAnswerError:
+        return None
 
 
 def _to_resource(k: kinds.Kind, obj: dict[str, Any], state: LiveState) -> Resource:

@@ -15,6 +15,7 @@ from typing import Any
 
 from gsctl.api import kinds
 from gsctl.api.client import Client
+from gsctl.api.versioncache import VersionCache
 from gsctl.errors import StalePlanError, UsageError
 from gsctl.manifests.validate import load_desired
 from gsctl.model import Desired, Resource
@@ -49,11 +50,18 @@ class RunConfig:
     timeout: float = 30.0  # seconds per API answer
     rate_limit: float | None = 300
     verbose_log: Callable[[str], None] | None = None
+    notify: Callable[[str], None] | None = None  # messages shown without -v (stderr)
+    refresh: bool = False  # --refresh: bypass the flow-version cache
     plan: PlanOptions = field(default_factory=PlanOptions)
     env: dict[str, str] | None = None
 
     def environ(self) -> dict[str, str]:
         return dict(os.environ) if self.env is None else self.env
+
+    @property
+    def use_cache(self) -> bool:
+        """False with ``--refresh`` or ``GSCTL_NO_CACHE=1``: read every flow version."""
+        return not self.refresh and self.environ().get("GSCTL_NO_CACHE", "") != "1"
 
 
 def resolve_team(team: str | None, desired: Desired | None) -> int | None:
@@ -97,6 +105,7 @@ def make_plan(
         steps_for=steps_for,
         parallelism=cfg.parallelism,
         renames=pending_renames(desired),
+        versions=version_cache(cfg, client, team_id),
     )
     check_only(parse_only(cfg.plan.only), desired, live)
     check_flow_transitions(desired, live)
@@ -111,6 +120,16 @@ def make_plan(
         usage=usage.reader(client),
     )
     return Planned(plan, desired, live, team_id)
+
+
+def version_cache(cfg: RunConfig, client: Client, team_id: int | None) -> VersionCache:
+    """The flow-version cache of this API host and team (off for the embedded emulator,
+    whose port and database change from run to run)."""
+    if cfg.emulator:
+        return VersionCache(None)
+    return VersionCache.for_api(
+        client.base_url, team_id, refresh=cfg.refresh, environ=cfg.environ()
+    )
 
 
 def check_flow_transitions(desired: Desired, live: LiveState) -> None:

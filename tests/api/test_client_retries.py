@@ -11,6 +11,7 @@ import pytest
 from gsctl import errors
 from gsctl.api import kinds
 from gsctl.api.client import Client
+from gsctl.api.ratelimit import RateLimiter
 from gsctl.emulator import DEFAULT_API_KEY, EmulatorServer
 
 TAG = kinds.KINDS["tag"]
@@ -183,3 +184,42 @@ def test_delete_404_after_ambiguous_attempt_is_success(emulator: EmulatorServer)
         client.delete(TAG.item_path(tag["uuid"]))
     assert " -> 502 " in lines[0] and " -> 404 " in lines[1]
     assert emulator.store.objects(1, "tag") == []
+
+
+class _FakeClock:
+    """Fake time for the client's limiter: a Retry-After pause is not really waited out."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize(
+    ("cap", "expected"), [(30.0, ["rate limited by the API; waiting 30 s"]), (5.0, [])]
+)
+def test_a_long_retry_after_pause_is_announced_once(
+    emulator_factory: Factory, cap: float, expected: list[str]
+) -> None:
+    """A pause over 5 s is told through ``notify`` (shown without -v); a short one is not."""
+    server = emulator_factory(rate_limit=1)  # the 2nd request gets 429, Retry-After ~60 s
+    clock = _FakeClock()
+    notices: list[str] = []
+
+    def log(line: str) -> None:
+        if " -> 429 " in line:
+            server.set_rate_limit(None)
+
+    with make_client(server, backoff_cap=cap, verbose_log=log, notify=notices.append) as client:
+        client.limiter = RateLimiter(None, clock=clock, sleep=clock.sleep)
+        client.current_user()
+        client.current_user()
+    assert client.stats.rate_limited == 1
+    assert clock.slept == [cap]  # the pause went through the shared limiter
+    assert notices == expected

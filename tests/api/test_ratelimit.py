@@ -29,7 +29,7 @@ class FakeClock:
             self.now += seconds
 
 
-def limiter(per_minute: float | None, **kw: int) -> tuple[RateLimiter, FakeClock]:
+def limiter(per_minute: float | None, **kw: float) -> tuple[RateLimiter, FakeClock]:
     clock = FakeClock()
     return RateLimiter(per_minute, clock=clock, sleep=clock.sleep, **kw), clock
 
@@ -42,41 +42,91 @@ def grant_times(lim: RateLimiter, clock: FakeClock, n: int) -> list[float]:
     return out
 
 
-def test_steady_rate_matches_per_minute() -> None:
-    lim, clock = limiter(300)  # 5 per second
+def max_in_window(times: list[float], window: float = 60.0) -> int:
+    """The most grants in any closed window ``[t, t + window]``."""
+    times = sorted(times)
+    best, j = 0, 0
+    for i, start in enumerate(times):
+        while j < len(times) and times[j] <= start + window:
+            j += 1
+        best = max(best, j - i)
+    return best
+
+
+def test_max_in_window_helper() -> None:
+    assert max_in_window([0, 30, 60, 60.5, 121]) == 3  # 0, 30, 60: 60 - 0 is in the window
+    assert max_in_window([0, 61, 122]) == 1
+
+
+@pytest.mark.parametrize("per_minute", [300, 60, 7, 600])
+def test_no_60s_window_ever_holds_more_than_the_limit(per_minute: int) -> None:
+    lim, clock = limiter(per_minute)
+    times = grant_times(lim, clock, per_minute * 4 + 3)
+    assert max_in_window(times) == per_minute
+
+
+def test_no_window_over_the_limit_with_threads_idle_gaps_and_penalties() -> None:
+    per_minute = 120
+    lim, clock = limiter(per_minute)
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        for i in range(n):
+            lim.acquire()
+            with lock:
+                times.append(clock())
+                if i % 37 == 36:
+                    clock.now += 13.0  # idle time: must not allow a burst afterwards
+                if i == 50:
+                    lim.penalize(2.5)
+
+    threads = [threading.Thread(target=worker, args=(150,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert len(times) == 600
+    assert max_in_window(times) <= per_minute
+
+
+def test_steady_rate_is_spaced_and_reaches_the_limit_less_the_margin() -> None:
+    lim, clock = limiter(300)  # one every 0.2 s
     start = clock()
-    times = grant_times(lim, clock, 101)
-    # one token at start, then one every 0.2 s
-    assert times[-1] - start == pytest.approx(100 * 0.2)
+    times = grant_times(lim, clock, 301)
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert all(g == pytest.approx(0.2) for g in gaps)
+    assert all(g == pytest.approx(0.2) for g in gaps[:299])
+    # the 301st would be at 60.0 s: same closed window as the first, so it waits for 61 s
+    assert times[300] - start == pytest.approx(61.0)
 
 
-def test_starts_with_one_token_not_a_burst() -> None:
-    lim, clock = limiter(600)
+def test_throughput_over_ten_minutes_is_at_least_0_98_of_the_limit() -> None:
+    lim, clock = limiter(300)
+    start = clock()
+    times = grant_times(lim, clock, 3000)
+    rate_per_min = (len(times) - 1) / (times[-1] - start) * 60
+    assert 0.98 * 300 <= rate_per_min <= 300
+
+
+def test_zero_margin_still_keeps_a_sliding_window_of_60s() -> None:
+    lim, clock = limiter(60, margin=0)
+    times = grant_times(lim, clock, 200)
+    assert max_in_window(times, 60.0 - 1e-6) == 60
+
+
+def test_starts_at_once_and_never_bursts_after_idle() -> None:
+    lim, clock = limiter(600)  # one every 0.1 s
     start = clock()
     lim.acquire()
     assert clock() == start  # the first request goes at once
     lim.acquire()
-    assert clock() - start == pytest.approx(0.1)  # the second waits for a token
-
-
-def test_default_burst_is_two_seconds_worth() -> None:
-    assert RateLimiter(300).burst == 10
-    assert RateLimiter(600).burst == 20
-    assert RateLimiter(20).burst == 1  # never below 1
-    assert RateLimiter(300, burst=3).burst == 3
-
-
-def test_burst_after_idle_is_capped() -> None:
-    lim, clock = limiter(60, burst=3)  # 1 per second
-    lim.acquire()
-    clock.now += 100  # long idle: bucket refills, but only to `burst`
+    assert clock() - start == pytest.approx(0.1)
+    clock.now += 100  # long idle
     idle_end = clock()
-    times = grant_times(lim, clock, 5)
-    assert times[:3] == [idle_end] * 3
-    assert times[3] - idle_end == pytest.approx(1.0)
-    assert times[4] - idle_end == pytest.approx(2.0)
+    times = grant_times(lim, clock, 3)
+    assert times[0] == idle_end
+    assert times[1] - idle_end == pytest.approx(0.1)
+    assert times[2] - idle_end == pytest.approx(0.2)
 
 
 @pytest.mark.parametrize("per_minute", [None, 0])
@@ -89,7 +139,7 @@ def test_unlimited_never_sleeps(per_minute: float | None) -> None:
 def test_penalize_blocks_everyone_for_the_given_time() -> None:
     lim, clock = limiter(None)
     lim.acquire()
-    lim.penalize(7.5)
+    assert lim.penalize(7.5) is True
     start = clock()
     lim.acquire()
     assert clock() - start == pytest.approx(7.5)
@@ -97,21 +147,23 @@ def test_penalize_blocks_everyone_for_the_given_time() -> None:
     assert clock() - start == pytest.approx(7.5)
 
 
-def test_penalize_only_extends_and_ignores_non_positive() -> None:
+def test_penalize_only_extends_ignores_non_positive_and_says_when_a_pause_starts() -> None:
     lim, clock = limiter(None)
-    lim.penalize(10)
-    lim.penalize(2)  # shorter: does not shorten the wait
-    lim.penalize(0)
-    lim.penalize(-1)
+    assert lim.penalize(10) is True
+    assert lim.penalize(2) is False  # shorter: does not shorten the wait, not a new pause
+    assert lim.penalize(12) is False  # extends the same pause
+    assert lim.penalize(0) is False
+    assert lim.penalize(-1) is False
     start = clock()
     lim.acquire()
-    assert clock() - start == pytest.approx(10)
+    assert clock() - start == pytest.approx(12)
+    assert lim.penalize(3) is True  # the earlier pause is over: a new one
 
 
 def test_no_burst_after_a_penalty() -> None:
-    lim, clock = limiter(60, burst=5)  # 1 per second
-    clock.now += 100  # bucket full (5 tokens)
-    lim.penalize(30)  # tokens must not keep the full bucket nor grow during the penalty
+    lim, clock = limiter(60)  # 1 per second
+    clock.now += 100
+    lim.penalize(30)
     start = clock()
     times = grant_times(lim, clock, 3)
     assert times[0] - start == pytest.approx(30)
@@ -119,36 +171,8 @@ def test_no_burst_after_a_penalty() -> None:
     assert times[2] - start == pytest.approx(32)
 
 
-def test_threads_share_one_bucket() -> None:
-    """With several threads, no window of time ever gets more than burst + rate * window."""
-    per_minute, burst = 600, 4  # 10 per second
-    lim, clock = limiter(per_minute, burst=burst)
-    times: list[float] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        for _ in range(50):
-            lim.acquire()
-            with lock:
-                times.append(clock())
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=10)
-    assert len(times) == 200
-    times.sort()
-    rate = per_minute / 60
-    for i, start in enumerate(times):
-        for j in range(i, len(times)):
-            if times[j] - start > 5:
-                break
-            assert j - i + 1 <= burst + rate * (times[j] - start) + 1e-6
-
-
 def test_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError):
         RateLimiter(-1)
     with pytest.raises(ValueError):
-        RateLimiter(60, burst=0)
+        RateLimiter(60, margin=-1)

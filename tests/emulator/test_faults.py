@@ -98,3 +98,52 @@ def test_fault_rate_zero_means_no_faults(
         server.set_faults(1.5, seed=0)
     with pytest.raises(ValueError):
         server.set_faults(0.5, seed=0, kinds=["meteor"])
+
+
+def test_latency_delays_every_answer_after_doing_the_work(
+    api: httpx.Client, emulator: EmulatorServer
+) -> None:
+    emulator.set_latency(0.3)
+    started = time.monotonic()
+    r = api.post("/leads/api/tags", json={"name": "Slow"})
+    took = time.monotonic() - started
+    assert r.status_code == 201 and tag_names(emulator) == ["Slow"]
+    assert 0.3 <= took < 2.0
+    emulator.set_latency(0)
+    started = time.monotonic()
+    api.get("/leads/api/tags")
+    assert time.monotonic() - started < 0.25
+
+
+def test_latency_range_and_bad_values() -> None:
+    from gsctl.emulator.faults import FaultInjector
+
+    faults = FaultInjector()
+    assert faults.draw_latency() == 0.0
+    faults.set_latency(0.2, 0.5)
+    draws = [faults.draw_latency() for _ in range(200)]
+    assert all(0.2 <= d <= 0.5 for d in draws) and max(draws) - min(draws) > 0.2
+    with pytest.raises(ValueError):
+        faults.set_latency(0.5, 0.2)
+    with pytest.raises(ValueError):
+        faults.set_latency(-1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(None, None), ("0.3", (0.3, 0.3)), ("0.2-0.5", (0.2, 0.5)), ("0", (0.0, 0.0))],
+)
+def test_cli_latency_option_parses(text: str | None, expected: object) -> None:
+    from gsctl.cli.emulator import parse_latency
+
+    assert parse_latency(text) == expected
+
+
+@pytest.mark.parametrize("text", ["x", "0.5-0.2", "-1", "1-", "100"])
+def test_cli_latency_option_refuses_bad_values(text: str) -> None:
+    import click
+
+    from gsctl.cli.emulator import parse_latency
+
+    with pytest.raises(click.BadParameter):
+        parse_latency(text)

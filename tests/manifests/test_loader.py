@@ -94,6 +94,36 @@ def test_every_key_and_value_is_located_one_based() -> None:
     assert doc.values[("flows", 0, "nodes", 0, "after", 0, "branch_id")] == Origin("m.yaml", 11, 41)
 
 
+def test_deep_locations_are_found_only_when_first_needed() -> None:
+    doc, _ = load(SAMPLE)
+    assert doc is not None
+    assert doc._values is None  # nothing below the items was located while loading
+    assert doc.top_values[("tags", 1)] == Origin("m.yaml", 5, 5)
+    assert doc.top_keys[("tags",)] == Origin("m.yaml", 2, 1)
+    assert ("tags", 0, "color") not in doc.top_values
+    assert doc.origin(("tags", 1)) == Origin("m.yaml", 5, 5)
+    assert doc._values is None  # an item's own location needs no second parse
+    assert doc.origin(("flows", 0, "nodes", 0, "payload", "tag")) == Origin("m.yaml", 10, 24)
+    assert doc.origin(("tags", 0, "color"), at_key=True) == Origin("m.yaml", 4, 5)
+    assert doc.origin(("tags", 0, "nothing", 3)) == Origin("m.yaml", 3, 5)  # nearest parent
+
+
+def test_lazy_origins_compute_once_on_first_use() -> None:
+    from gsctl.model import LazyOrigins
+
+    calls: list[int] = []
+
+    def factory() -> dict[tuple[object, ...], Origin]:
+        calls.append(1)
+        return {("name",): Origin("m.yaml", 2, 3)}
+
+    lazy = LazyOrigins(factory)
+    assert calls == []
+    assert lazy[("name",)] == Origin("m.yaml", 2, 3)
+    assert ("x",) not in lazy and len(lazy) == 1 and list(lazy) == [("name",)]
+    assert calls == [1]
+
+
 def test_origin_falls_back_to_nearest_parent() -> None:
     doc, _ = load(SAMPLE)
     assert doc is not None

@@ -42,3 +42,35 @@ def test_deep_nesting_never_reaches_the_recursive_c_composer() -> None:
     assert manifest._compose_fast(text) is None
     doc, problems = manifest.load_text(text, "deep.yaml")
     assert doc is None and len(problems) == 1
+
+
+def _nested(style: str, depth: int) -> str:
+    if style == "flow":
+        return "version: 1\ntags: " + "[" * depth + "]" * depth + "\n"
+    lines = "".join(" " * (2 * i) + "-\n" for i in range(depth))
+    return "version: 1\ntags:\n" + lines + " " * (2 * depth) + "x\n"
+
+
+@pytest.mark.parametrize("style", ["flow", "block"])
+@pytest.mark.parametrize("depth", [97, 98, 99, 100, 150, 999, 1001, 3000])
+@pytest.mark.parametrize("limited", [True, False])
+def test_depth_guard_refuses_deep_files_like_the_pure_python_loader(
+    style: str, depth: int, limited: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With libyaml's own nesting limit the event pre-pass is skipped; either way a file past
+    MAX_DEPTH gets the same one located problem as from the pure-Python loader."""
+    text = _nested(style, depth)
+    monkeypatch.setattr(manifest, "_LIBYAML_SAFE_DEPTH", limited)
+    fast = manifest.load_text(text, "deep.yaml")
+    monkeypatch.setattr(manifest, "_compose_fast", lambda text: None)
+    slow = manifest.load_text(text, "deep.yaml")
+    assert fast[1] == slow[1]
+    if depth > manifest.MAX_DEPTH:
+        assert fast[0] is None and len(fast[1]) == 1
+        assert "nesting deeper than 100 levels" in fast[1][0].message
+    elif depth < manifest.MAX_DEPTH - 2:
+        assert fast[0] is not None and slow[0] is not None and fast[0].data == slow[0].data
+
+
+def test_this_libyaml_limits_nesting_by_itself() -> None:
+    assert manifest._libyaml_limits_nesting() is manifest._LIBYAML_SAFE_DEPTH
