@@ -7,6 +7,8 @@ Both sides of a plan, desired (from manifests) and live (from the API), are list
 
 from __future__ import annotations
 
+import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +54,35 @@ class Secret:
 
 
 SENSITIVE = "(sensitive)"
+
+# Every sensitive value this process has seen (API key, ${env:} values, Secret values):
+# :func:`redact` masks them in any text before it is shown or written.
+MIN_SENSITIVE_LEN = 4  # shorter values would mask ordinary words; too short to be a secret
+_sensitive: set[str] = set()
+_sensitive_lock = threading.Lock()
+_USERINFO = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@\s:]*):(?P<pw>[^/@\s]*)@"
+)
+
+
+def register_sensitive(value: str) -> None:
+    """Remember ``value`` (and each of its lines) as sensitive for :func:`redact`."""
+    if not isinstance(value, str):
+        return
+    parts = {value, *(line.strip() for line in value.splitlines())}
+    with _sensitive_lock:
+        _sensitive.update(p for p in parts if len(p) >= MIN_SENSITIVE_LEN)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered sensitive value replaced by ``(sensitive)`` (longest
+    first) and the password of any ``scheme://user:password@`` URL masked."""
+    with _sensitive_lock:
+        values = sorted(_sensitive, key=len, reverse=True)
+    for value in values:
+        if value in text:
+            text = text.replace(value, SENSITIVE)
+    return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{SENSITIVE}@", text)
 
 
 def reveal(value: Any) -> Any:

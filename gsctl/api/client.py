@@ -27,6 +27,7 @@ Contracts:
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -38,7 +39,9 @@ import httpx
 
 from gsctl import errors
 from gsctl.api import kinds, wire
+from gsctl.api.bounds import PageGuard, ReadLimits, WaitBudget, bad_answer
 from gsctl.api.ratelimit import RateLimiter
+from gsctl.model import redact, register_sensitive
 
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -90,6 +93,23 @@ class _Done:
     value: Any
 
 
+@dataclass
+class _Answer:
+    """A complete answer read within the client's bounds (see ``Client._read_bounded``)."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    reason_phrase: str
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
 class Client:
     """GetSales API client shared by all workers of one command (see module docstring)."""
 
@@ -107,6 +127,8 @@ class Client:
         verbose_log: Callable[[str], None] | None = None,
         user_agent: str | None = None,
         max_connections: int = 16,
+        limits: ReadLimits | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.base_url = wire.check_base_url(base_url)
         key = (api_key or "").strip()
@@ -115,6 +137,7 @@ class Client:
         if any(ch.isspace() or not ch.isprintable() for ch in key):
             raise errors.UsageError("the API key contains whitespace or control characters")
         self._key = key
+        register_sensitive(key)
         self.team_id = team_id
         self.max_retries = max(0, max_retries)
         self.backoff_base = backoff_base
@@ -122,6 +145,10 @@ class Client:
         self.limiter = RateLimiter(rate_limit)
         self.stats = ClientStats()
         self._log = verbose_log
+        self.limits = limits or ReadLimits()
+        self.timeout = timeout
+        self._notify = notify
+        self._waits = WaitBudget(self.limits.max_wait)
         self._lock = threading.Lock()
         self._rng = random.Random()
         headers = {
@@ -163,8 +190,28 @@ class Client:
         """Every object of a list endpoint: pages of ``MAX_PAGE`` by offset, oldest first.
 
         Stops when ``has_more`` is false (else when ``offset`` reaches ``total``, else on a
-        short page). A bare JSON array is taken as the whole list.
+        short page). A bare JSON array is taken as the whole list. A list that changed while
+        it was read (``total`` moved, or differs from the uuids read) is read again, at most
+        ``limits.list_attempts`` times; hostile paging raises (see :class:`PageGuard`).
         """
+        attempts = max(1, self.limits.list_attempts)
+        for attempt in range(1, attempts + 1):
+            guard = PageGuard(path, self.limits.max_pages)
+            items = self._list_pages(path, params, guard)
+            if guard.consistent:
+                return items
+            self._emit(
+                f"GET {path}: the list changed while it was read (total {guard.totals[-1]}, "
+                f"{guard.count} read); reading it again ({attempt}/{attempts})"
+            )
+        raise bad_answer(
+            "GET", path, f"the list kept changing while it was read ({attempts} attempts)"
+        )
+
+    def _list_pages(
+        self, path: str, params: dict[str, str] | None, guard: PageGuard
+    ) -> list[dict[str, Any]]:
+        """One paged read of a list; ``guard`` sees every page."""
         query = {**LIST_DEFAULTS, **(params or {}), "limit": str(kinds.MAX_PAGE)}
         out: list[dict[str, Any]] = []
         while True:
@@ -174,6 +221,7 @@ class Client:
             data = page.get("data") if isinstance(page, dict) else None
             if not isinstance(data, list):
                 raise self._bad_response("GET", path, "a list page without a data array")
+            guard.add(data, page)
             out.extend(data)
             if not data or not wire.has_more(page, len(out), len(data)):
                 return out
@@ -254,15 +302,78 @@ class Client:
             if found is not None:
                 return found
 
-    def _send(self, call: _Call) -> httpx.Response:
+    def _send(self, call: _Call) -> _Answer:
         with self._lock:
             self.stats.requests += 1
             self.stats.by_method[call.method] = self.stats.by_method.get(call.method, 0) + 1
-        return self._http.request(call.method, call.path, params=call.params, json=call.body)
+        deadline = time.monotonic() + self.timeout
+        request = self._http.build_request(
+            call.method, call.path, params=call.params, json=call.body
+        )
+        response = self._http.send(request, stream=True)
+        try:
+            return self._read_bounded(call, response, deadline)
+        finally:
+            response.close()
 
-    def _on_response(
-        self, call: _Call, response: httpx.Response
-    ) -> _Done | _Retry | errors.GsctlError:
+    # ----- bounded reads (issue 15) -------------------------------------------------------
+
+    def _read_bounded(self, call: _Call, response: httpx.Response, deadline: float) -> _Answer:
+        """The whole answer, or raise: ``ApiError`` when it is larger than
+        ``limits.max_body_bytes``, ``httpx.ReadTimeout`` when it is not complete by
+        ``deadline`` (the timeout bounds the whole answer, not each read)."""
+        cap = self.limits.max_body_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise self._too_large(call)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large(call)
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout(
+                    f"the answer was not complete within {self.timeout:g} s",
+                    request=response.request,
+                )
+        return _Answer(
+            response.status_code, response.headers, b"".join(chunks), response.reason_phrase
+        )
+
+    def _too_large(self, call: _Call) -> errors.ApiError:
+        mb = self.limits.max_body_bytes / (1024 * 1024)
+        return bad_answer(
+            call.method,
+            call.path,
+            f"the answer is larger than {mb:g} MB; refusing to read it "
+            "(raise the cap with --max-response-mb)",
+        )
+
+    def _wait_before_retry(self, call: _Call, retry: _Retry) -> float:
+        """Seconds to wait before the next attempt: backoff, or ``Retry-After`` capped at
+        ``limits.max_retry_after``; raises when the client's waiting budget is spent."""
+        if retry.wait is None:
+            wait = min(self._backoff(call.attempt + 1), self.backoff_cap)
+        else:
+            wait = min(retry.wait, self.limits.max_retry_after)
+        if not self._waits.take(wait):
+            raise errors.GsctlError(
+                f"{call.method} {call.path}: gave up after {retry.reason}: waiting "
+                f"{wait:.0f} s more would exceed the limit of {self.limits.max_wait:g} s "
+                f"spent waiting for retries ({self._waits.spent:.0f} s so far)"
+            )
+        if self._notify is not None and (retry.penalize or wait >= 1.0):
+            self._notify(
+                self._scrub(
+                    f"waiting {wait:.1f} s before retrying {call.method} {call.path} "
+                    f"({retry.reason}; retry {call.attempt + 1} of {self.max_retries})"
+                )
+            )
+        return wait
+
+    def _on_response(self, call: _Call, response: _Answer) -> _Done | _Retry | errors.GsctlError:
         """Classify an answer: done, retry, or the error to raise."""
         status = response.status_code
         if 200 <= status < 300:
@@ -284,9 +395,11 @@ class Client:
             return _Retry(f"{status} {error.reason}", error, ambiguous=True)
         if call.ambiguous and call.method == "DELETE" and status == 404:
             return _Done(None)  # the earlier attempt deleted it
-        if call.ambiguous and call.method == "POST" and status == 422 and call.find_existing:
+        taken = call.ambiguous or _is_taken(error)
+        if call.method == "POST" and status == 422 and call.find_existing and taken:
             found = self._find_existing(call, error)
             if found is not None:
+                self._emit(f"{call.method} {call.path}: {error.reason}; found by natural key")
                 return _Done(found)
         return error
 
@@ -311,13 +424,14 @@ class Client:
                 found = self._resolve_ambiguous(call, retry, took)
                 if found is not None:
                     return found
-        wait = self._backoff(call.attempt + 1) if retry.wait is None else retry.wait
-        wait = min(wait, self.backoff_cap)
-        if retry.penalize:
-            self.limiter.penalize(wait)  # even when giving up: the other threads must wait
         if call.attempt >= self.max_retries:
+            if retry.penalize and retry.wait:  # the other threads must wait all the same
+                self.limiter.penalize(min(retry.wait, self.limits.max_retry_after))
             self._emit(took)
             raise retry.error
+        wait = self._wait_before_retry(call, retry)
+        if retry.penalize:
+            self.limiter.penalize(wait)
         call.attempt += 1
         self._emit(
             f"{took}; retry {call.attempt}/{self.max_retries} after {wait:.2f} s: {retry.reason}"
@@ -359,7 +473,7 @@ class Client:
         with self._lock:
             return self._rng.uniform(0, ceiling)
 
-    def _decode(self, call: _Call, response: httpx.Response) -> Any:
+    def _decode(self, call: _Call, response: _Answer) -> Any:
         if response.status_code == 204 or not response.content:
             return {}
         try:
@@ -367,7 +481,7 @@ class Client:
         except ValueError:
             raise self._bad_response(call.method, call.path, "the answer is not JSON") from None
 
-    def _api_error(self, call: _Call, response: httpx.Response) -> errors.ApiError:
+    def _api_error(self, call: _Call, response: _Answer) -> errors.ApiError:
         status = response.status_code
         reason, message, data = wire.parse_error(
             response.status_code, response.text, response.reason_phrase
@@ -403,8 +517,15 @@ class Client:
         return f"{call.path}?{httpx.QueryParams(call.params)}"
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._key, "(redacted)") if self._key else text
+        """``text`` with the API key, every registered secret and URL passwords masked."""
+        return redact(text.replace(self._key, "(redacted)") if self._key else text)
 
     def _emit(self, line: str) -> None:
         if self._log is not None:
             self._log(self._scrub(line))
+
+
+def _is_taken(error: errors.ApiError) -> bool:
+    """A 422 that says a natural key is taken (the name exists already)."""
+    texts = [error.api_message, *(m for v in error.field_errors.values() for m in v)]
+    return any("taken" in t.lower() or "already exists" in t.lower() for t in texts)

@@ -61,6 +61,21 @@ def api_options(func: F) -> F:
             "unlimited with --emulator].",
         ),
         click.option(
+            "--max-response-mb",
+            type=click.FloatRange(0.001),
+            default=32.0,
+            show_default=True,
+            help="Refuse an API answer larger than this many MB.",
+        ),
+        click.option(
+            "--max-wait",
+            type=click.FloatRange(0),
+            default=600.0,
+            show_default=True,
+            help="Seconds one command may spend waiting before retries (429 Retry-After, "
+            "backoff) before it gives up.",
+        ),
+        click.option(
             "-v", "--verbose", is_flag=True, help="Log each request (method, path, status, ms)."
         ),
         click.option("--no-color", is_flag=True, help="No colour (also NO_COLOR)."),
@@ -94,10 +109,15 @@ def plan_options(func: F) -> F:
 
 
 def run_config(paths: tuple[str, ...], opts: dict[str, Any]) -> Any:
+    from gsctl.api.bounds import MB, ReadLimits
+    from gsctl.model import redact
     from gsctl.reconcile.workflow import RunConfig
 
     def log(line: str) -> None:
-        click.echo(f"  {line}", err=True)
+        click.echo(redact(f"  {line}"), err=True)
+
+    def notify(line: str) -> None:
+        click.echo(redact(f"note: {line}"), err=True)
 
     return RunConfig(
         paths=paths or (".",),
@@ -109,5 +129,10 @@ def run_config(paths: tuple[str, ...], opts: dict[str, Any]) -> Any:
         timeout=opts["timeout"],
         rate_limit=opts["rate_limit"] or (None if opts["emulator"] else DEFAULT_RATE_LIMIT),
         verbose_log=log if opts["verbose"] else None,
+        notify=notify,
+        limits=ReadLimits(
+            max_body_bytes=int(opts.get("max_response_mb", 32.0) * MB),
+            max_wait=opts.get("max_wait", 600.0),
+        ),
         plan=PlanOptions.from_dict(opts),
     )

@@ -15,6 +15,7 @@ import click
 
 from gsctl import render
 from gsctl.errors import ExitCode, GsctlError, ManifestError, UnsafePlanError, UsageError
+from gsctl.model import redact
 from gsctl.reconcile.apply import Outcome, build_ops
 from gsctl.reconcile.changes import Plan
 
@@ -29,11 +30,11 @@ class Output:
 
     @staticmethod
     def out(text: str) -> None:
-        click.echo(text, nl=False)
+        click.echo(redact(text), nl=False)
 
     @staticmethod
     def err(text: str) -> None:
-        click.echo(text, err=True)
+        click.echo(redact(text), err=True)
 
 
 def handle_errors(func: F) -> F:
@@ -44,11 +45,11 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ManifestError as exc:
-            click.echo(str(exc), err=True)
+            click.echo(redact(str(exc)), err=True)
             click.echo(f"{len(exc.diagnostics)} error(s); nothing was sent to the API.", err=True)
             sys.exit(int(exc.exit_code))
         except GsctlError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(redact(f"error: {exc}"), err=True)
             sys.exit(int(exc.exit_code))
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -64,7 +65,7 @@ def write_atomic(path: str, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(redact(text))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -92,7 +93,7 @@ def step_summary(plan: Plan) -> None:
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if path:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(render.plan_markdown(plan) + "\n")
+            fh.write(redact(render.plan_markdown(plan)) + "\n")
 
 
 class Progress:

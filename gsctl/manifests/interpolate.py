@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gsctl import errors
-from gsctl.model import Secret, Settings
+from gsctl.model import Secret, Settings, register_sensitive
 
 Path = tuple[Any, ...]
 
@@ -111,6 +111,8 @@ def _string(text: str, ctx: Context, path: Path, result: Result) -> Any:
     out = "".join(parts) if complete else text
     if complete:
         result.resolved.add(path)
+        if uses_env:
+            register_sensitive(out)  # the whole value, as sent: masked in every output
     return Secret(out) if uses_env else out
 
 
@@ -122,6 +124,7 @@ def _syntax_message(token: str) -> str:
 
 def _env(name: str, ctx: Context, path: Path, result: Result) -> str | None:
     if name in ctx.env:
+        register_sensitive(ctx.env[name])  # masked in every output from now on
         return ctx.env[name]
     if ctx.strict_env:
         result.problems.append((path, "error", f"environment variable {name} is not set"))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gsctl.api import kinds
+from gsctl.api.bounds import ReadLimits
 from gsctl.api.client import Client
 from gsctl.errors import StalePlanError, UsageError
 from gsctl.manifests.validate import load_desired
@@ -47,6 +48,8 @@ class RunConfig:
     timeout: float = 30.0  # seconds per API answer
     rate_limit: float | None = 300
     verbose_log: Callable[[str], None] | None = None
+    notify: Callable[[str], None] | None = None  # what is being waited for (stderr)
+    limits: ReadLimits = field(default_factory=ReadLimits)
     plan: PlanOptions = field(default_factory=PlanOptions)
     env: dict[str, str] | None = None
 

@@ -10,6 +10,7 @@ import pytest
 
 from gsctl import errors
 from gsctl.api import kinds
+from gsctl.api.bounds import ReadLimits
 from gsctl.api.client import Client
 from gsctl.emulator import DEFAULT_API_KEY, EmulatorServer
 
@@ -21,6 +22,7 @@ def make_client(server: EmulatorServer, **kw: Any) -> Client:
     kw.setdefault("rate_limit", None)
     kw.setdefault("backoff_base", 0.01)
     kw.setdefault("backoff_cap", 0.05)
+    kw.setdefault("limits", ReadLimits(max_retry_after=kw["backoff_cap"]))  # Retry-After cap
     return Client(server.url, DEFAULT_API_KEY, 1, **kw)
 
 
@@ -45,7 +47,8 @@ def test_429_honours_retry_after_then_succeeds(emulator_factory: Factory) -> Non
         if " -> 429 " in line:
             server.set_rate_limit(None)  # the limit is lifted while the client waits
 
-    with make_client(server, backoff_cap=0.3, verbose_log=log) as client:
+    limits = ReadLimits(max_retry_after=0.3)
+    with make_client(server, backoff_cap=0.3, verbose_log=log, limits=limits) as client:
         client.list_all(TAG.collection)
         client.list_all(TAG.collection)
         started = time.monotonic()
@@ -54,7 +57,7 @@ def test_429_honours_retry_after_then_succeeds(emulator_factory: Factory) -> Non
     assert client.stats.rate_limited == 1
     assert client.stats.retries == 1
     assert client.stats.requests == 4
-    # Retry-After is >= 1 s and capped at backoff_cap, applied through the shared limiter
+    # Retry-After is >= 1 s and capped at max_retry_after, applied through the shared limiter
     assert "retry 1/5 after 0.30 s: 429 too_many_requests" in lines[2]
     assert waited >= 0.3
 
