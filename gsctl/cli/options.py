@@ -102,6 +102,11 @@ def plan_options(func: F) -> F:
             help="Allow delete+create when a create-only field changed.",
         ),
         click.option("--rotate-secrets", is_flag=True, help="Send secrets on update too."),
+        click.option(
+            "--allow-duplicates",
+            is_flag=True,
+            help="When live objects share a name, use the oldest (else plan exits 1).",
+        ),
     ]
     for deco in reversed(decorators):
         func = deco(func)

@@ -80,6 +80,16 @@ def render_plan(plan: Plan, fmt: str, color: bool) -> str:
     return render.plan_text(plan, color=color)
 
 
+def warn_duplicates(output: Output, plan: Plan) -> None:
+    """One stderr warning per group of live objects sharing a name (--allow-duplicates)."""
+    from gsctl.reconcile.plan import duplicate_line
+
+    for group in plan.duplicates:
+        output.err(
+            f"warning: duplicates: {duplicate_line(group)}; using the oldest, {group[0].uuid}"
+        )
+
+
 def enforce_gates(plan: Plan, force: bool) -> None:
     blocking = plan.blocking(force)
     if blocking:

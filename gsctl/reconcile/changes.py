@@ -24,6 +24,7 @@ class PlanOptions:
     force: bool = False
     allow_replace: bool = False
     rotate_secrets: bool = False
+    allow_duplicates: bool = False  # pair the oldest of live objects sharing a key
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanOptions:
@@ -34,10 +35,13 @@ class PlanOptions:
             force=bool(data.get("force")),
             allow_replace=bool(data.get("allow_replace")),
             rotate_secrets=bool(data.get("rotate_secrets")),
+            allow_duplicates=bool(data.get("allow_duplicates")),
         )
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"allow_duplicates": True} if self.allow_duplicates else {}
         return {
+            **extra,
             "only": list(self.only),
             "prune": self.prune,
             "force": self.force,
@@ -101,6 +105,7 @@ class Plan:
     scope: tuple[str, ...]  # kinds in scope
     manifests: dict[str, Any] = field(default_factory=dict)  # paths and digest
     violations: list[Violation] = field(default_factory=list)
+    duplicates: list[list[Resource]] = field(default_factory=list)  # live objects sharing a key
 
     def __post_init__(self) -> None:
         self.changes.sort(key=lambda c: c.sort_key)
@@ -122,6 +127,16 @@ class Plan:
     def blocking(self, force: bool) -> list[Violation]:
         return [v for v in self.violations if not (force and v.overridable)]
 
+    def _duplicates_dict(self) -> dict[str, Any]:
+        """``duplicates`` (only when there are some): live objects sharing a key, oldest first."""
+        if not self.duplicates:
+            return {}
+        groups = [
+            {"kind": g[0].kind, "name": g[0].name, "uuids": [r.uuid for r in g]}
+            for g in self.duplicates
+        ]
+        return {"duplicates": groups}
+
     def to_dict(self) -> dict[str, Any]:
         """The plan file format of DESIGN section 5 (deterministic, no secrets)."""
         return {
@@ -134,6 +149,7 @@ class Plan:
             "changes": [c.to_dict() for c in self.changes],
             "unmanaged": [{"kind": r.kind, "name": r.name, "uuid": r.uuid} for r in self.unmanaged],
             "violations": [v.to_dict() for v in self.violations],
+            **self._duplicates_dict(),
             "scope": list(self.scope),
             "options": self.options.to_dict(),
             "manifests": self.manifests,

@@ -83,7 +83,7 @@ def fetch(
         k = kinds.KINDS[name]
         state.raw[name] = lists[name]
         for obj in lists[name]:
-            state.names.add(name, ref_name(k, obj), obj["uuid"])
+            state.names.add_first(name, ref_name(k, obj), obj["uuid"])
     for kind, old, new in renames:
         if kind in state.fetched and state.names.has(kind, old) and not state.names.has(kind, new):
             state.names.add(kind, new, state.names.uuid(kind, old))
