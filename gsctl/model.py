@@ -61,7 +61,7 @@ MIN_SENSITIVE_LEN = 4  # shorter values would mask ordinary words; too short to 
 _sensitive: set[str] = set()
 _sensitive_lock = threading.Lock()
 _USERINFO = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@\s:]*):(?P<pw>[^/@\s]*)@"
+    r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]{0,30}://)(?P<user>[^/@\s:]{0,256}):(?P<pw>[^/@\s]{0,1024})@"
 )
 
 
@@ -82,6 +82,8 @@ def redact(text: str) -> str:
     for value in values:
         if value in text:
             text = text.replace(value, SENSITIVE)
+    if "://" not in text:
+        return text
     return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{SENSITIVE}@", text)
 
 

@@ -69,8 +69,8 @@ def api(emulator: EmulatorServer, client_for: Callable[..., httpx.Client]) -> ht
 class StubServer:
     """A tiny HTTP server on 127.0.0.1 for hostile answers the emulator never gives.
 
-    ``routes`` maps a path (query string stripped) to a function that writes the whole
-    answer with the ``BaseHTTPRequestHandler`` it gets (status, headers, body, pacing).
+    ``routes`` maps a path (query string stripped; ``"*"``: any other path) to a function
+    that writes the whole answer with the ``BaseHTTPRequestHandler`` it gets.
     """
 
     def __init__(self, routes: dict[str, Callable[[Any], None]]) -> None:
@@ -85,7 +85,8 @@ class StubServer:
             def _answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.requests.append((self.command, self.path, body))
-                route = outer.routes.get(self.path.split("?")[0])
+                path = self.path.split("?")[0]
+                route = outer.routes.get(path) or outer.routes.get("*")
                 if route is None:
                     self.send_error(404)
                     return
