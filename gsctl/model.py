@@ -57,7 +57,8 @@ SENSITIVE = "(sensitive)"
 
 # Every sensitive value this process has seen (API key, ${env:} values, Secret values):
 # :func:`redact` masks them in any text before it is shown or written.
-MIN_SENSITIVE_LEN = 4  # shorter values would mask ordinary words; too short to be a secret
+MIN_SENSITIVE_LEN = 6  # shorter values would mask ordinary words; too short to be a secret
+_NOT_SECRET = frozenset({"true", "false", "null", "none", "https://", "http://"})
 _sensitive: set[str] = set()
 _sensitive_lock = threading.Lock()
 _USERINFO = re.compile(
@@ -70,8 +71,15 @@ def register_sensitive(value: str) -> None:
     if not isinstance(value, str):
         return
     parts = {value, *(line.strip() for line in value.splitlines())}
+    kept = [
+        p
+        for p in parts
+        if len(p) >= MIN_SENSITIVE_LEN
+        and p.lower() not in _NOT_SECRET
+        and not p.replace(".", "").isdigit()  # a number would mask unrelated numbers
+    ]
     with _sensitive_lock:
-        _sensitive.update(p for p in parts if len(p) >= MIN_SENSITIVE_LEN)
+        _sensitive.update(kept)
 
 
 def redact(text: str) -> str:

@@ -29,6 +29,10 @@ class ReadLimits:
     list_attempts: int = 3  # reads of one list whose count disagrees with ``total``
 
 
+class RepeatedPageError(errors.ApiError):
+    """A page repeated objects already read: the list moved under us, or paging is broken."""
+
+
 def bad_answer(method: str, path: str, what: str) -> errors.ApiError:
     """The error for an answer gsctl refuses to read further."""
     return errors.ApiError(0, "bad_response", what, method=method, path=path)
@@ -54,11 +58,13 @@ class PageGuard:
         uuids = [str(o.get("uuid")) for o in items if isinstance(o, dict) and "uuid" in o]
         repeated = sorted(set(uuids) & self.seen)
         if repeated:
-            raise bad_answer(
-                "GET",
-                self.path,
+            raise RepeatedPageError(
+                0,
+                "bad_response",
                 f"page {self.pages} repeats {len(repeated)} object(s) already read "
                 f"(e.g. {repeated[0]}); the server's paging does not advance",
+                method="GET",
+                path=self.path,
             )
         self.seen.update(uuids)
         self.count += len(items)

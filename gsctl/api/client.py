@@ -39,7 +39,7 @@ import httpx
 
 from gsctl import errors
 from gsctl.api import kinds, wire
-from gsctl.api.bounds import PageGuard, ReadLimits, WaitBudget, bad_answer
+from gsctl.api.bounds import PageGuard, ReadLimits, RepeatedPageError, WaitBudget, bad_answer
 from gsctl.api.ratelimit import RateLimiter
 from gsctl.model import redact, register_sensitive
 
@@ -197,7 +197,13 @@ class Client:
         attempts = max(1, self.limits.list_attempts)
         for attempt in range(1, attempts + 1):
             guard = PageGuard(path, self.limits.max_pages)
-            items = self._list_pages(path, params, guard)
+            try:
+                items = self._list_pages(path, params, guard)
+            except RepeatedPageError as exc:  # objects shifted forward, or a broken server
+                if attempt == attempts:
+                    raise
+                self._emit(f"{exc}; reading it again ({attempt}/{attempts})")
+                continue
             if guard.consistent:
                 return items
             self._emit(

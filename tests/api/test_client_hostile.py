@@ -56,7 +56,7 @@ def test_a_repeated_page_stops_paging(stub_server: Stub) -> None:
         c.list_all("/leads/api/tags")
     assert "GET /leads/api/tags" in str(info.value)
     assert "page 2 repeats 100 object(s) already read" in str(info.value)
-    assert len(server.requests) == 2
+    assert len(server.requests) == 6  # read again twice (objects may shift), then refused
 
 
 def test_more_objects_than_total_stops_paging(stub_server: Stub) -> None:
