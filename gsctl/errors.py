@@ -143,3 +143,16 @@ class StalePlanError(GsctlError):
     """The saved plan was made against a live state that has changed since."""
 
     exit_code = ExitCode.STALE
+
+
+class Interrupted(GsctlError):
+    """Ctrl-C: exit 1 when no write was sent yet, else 5 (the workspace may have changed)."""
+
+    def __init__(self, wrote: bool) -> None:
+        if wrote:
+            super().__init__(
+                "interrupted; some changes may have been applied: run gsctl plan to see"
+            )
+            self.exit_code = ExitCode.PARTIAL
+        else:
+            super().__init__("interrupted; nothing was changed")

@@ -167,6 +167,8 @@ class Settings:
     prune: bool | tuple[str, ...] = False  # True, False, or the kinds to prune
     max_delete_percent: float = 30.0
     origin: Origin | None = None
+    # Durable protection: (kind, NAME glob) pairs from settings.protect, as written.
+    protect: tuple[tuple[str, str], ...] = ()
 
     def prunes(self, kind: str) -> bool:
         if isinstance(self.prune, bool):

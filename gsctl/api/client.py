@@ -62,6 +62,7 @@ class ClientStats:
     retries: int = 0
     rate_limited: int = 0
     by_method: dict[str, int] = field(default_factory=dict)
+    writes: int = 0  # attempts that may change the workspace (read-only POSTs excluded)
 
 
 @dataclass
@@ -75,6 +76,8 @@ class _Call:
     find_existing: FindExisting | None = None
     attempt: int = 0  # retries done so far
     ambiguous: bool = False  # an earlier attempt may have been processed by the server
+    reads_only: bool = False  # a POST that changes nothing (metrics, search): retried freely
+    max_retries: int | None = None  # None: the client's
 
 
 @dataclass
@@ -266,6 +269,11 @@ class Client:
         """PUT with no body (flow start/stop/archive/unarchive); ``{}`` if the answer is empty."""
         return self._object("PUT", path, self._call("PUT", path))
 
+    def query(self, path: str, body: dict[str, Any], *, max_retries: int | None = None) -> Any:
+        """A POST that only reads (``x-gsctl-reads-only``: metrics, search); retried like a
+        GET and never counted as a write. Returns the decoded answer, whatever its shape."""
+        return self._call("POST", path, body=body, reads_only=True, max_retries=max_retries)
+
     def current_user(self) -> dict[str, Any]:
         return self.get(kinds.CURRENT_USER)
 
@@ -282,9 +290,12 @@ class Client:
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
         find_existing: FindExisting | None = None,
+        reads_only: bool = False,
+        max_retries: int | None = None,
     ) -> Any:
         """Send until done: return the decoded body (``{}`` when empty) or raise."""
         call = _Call(method, path, params, body, find_existing)
+        call.reads_only, call.max_retries = reads_only, max_retries
         while True:
             self.limiter.acquire()
             started = time.perf_counter()
@@ -312,6 +323,8 @@ class Client:
         with self._lock:
             self.stats.requests += 1
             self.stats.by_method[call.method] = self.stats.by_method.get(call.method, 0) + 1
+            if call.method not in ("GET", "HEAD") and not call.reads_only:
+                self.stats.writes += 1
         deadline = time.monotonic() + self.timeout
         request = self._http.build_request(
             call.method, call.path, params=call.params, json=call.body
@@ -357,7 +370,7 @@ class Client:
             "(raise the cap with --max-response-mb)",
         )
 
-    def _wait_before_retry(self, call: _Call, retry: _Retry) -> float:
+    def _wait_before_retry(self, call: _Call, retry: _Retry, limit: int) -> float:
         """Seconds to wait before the next attempt: backoff, or ``Retry-After`` capped at
         ``limits.max_retry_after``; raises when the client's waiting budget is spent."""
         if retry.wait is None:
@@ -374,7 +387,7 @@ class Client:
             self._notify(
                 self._scrub(
                     f"waiting {wait:.1f} s before retrying {call.method} {call.path} "
-                    f"({retry.reason}; retry {call.attempt + 1} of {self.max_retries})"
+                    f"({retry.reason}; retry {call.attempt + 1} of {limit})"
                 )
             )
         return wait
@@ -426,22 +439,24 @@ class Client:
         object ``find_existing`` found after an ambiguous create."""
         if retry.ambiguous:
             call.ambiguous = True
-            if call.method not in IDEMPOTENT:
+            if call.method not in IDEMPOTENT and not call.reads_only:
                 found = self._resolve_ambiguous(call, retry, took)
                 if found is not None:
                     return found
-        if call.attempt >= self.max_retries:
+        # A call's own retry cap never shortens the wait for a 429: being rate limited is
+        # not a failure of the endpoint.
+        own = call.max_retries
+        limit = self.max_retries if own is None or retry.penalize else own
+        if call.attempt >= limit:
             if retry.penalize and retry.wait:  # the other threads must wait all the same
                 self.limiter.penalize(min(retry.wait, self.limits.max_retry_after))
             self._emit(took)
             raise retry.error
-        wait = self._wait_before_retry(call, retry)
+        wait = self._wait_before_retry(call, retry, limit)
         if retry.penalize:
             self.limiter.penalize(wait)
         call.attempt += 1
-        self._emit(
-            f"{took}; retry {call.attempt}/{self.max_retries} after {wait:.2f} s: {retry.reason}"
-        )
+        self._emit(f"{took}; retry {call.attempt}/{limit} after {wait:.2f} s: {retry.reason}")
         with self._lock:
             self.stats.retries += 1
         if not retry.penalize and wait > 0:

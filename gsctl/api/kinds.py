@@ -287,6 +287,47 @@ PAYLOAD_REFS: dict[str, tuple[str, str]] = {
 CURRENT_USER = "/id/api/users/current"
 TEAMS = "/id/api/teams"
 
+
+@dataclass(frozen=True)
+class UsageRead:
+    """How one kind's usage counts are read: a POST that only reads (``x-gsctl-usage``)."""
+
+    path: str
+    counts: tuple[tuple[str, str], ...]  # (API count field, plan label), in display order
+    # metrics: body field(s) with up to USAGE_BATCH uuids; the next one is tried when the
+    # server refuses the body (400/422)
+    ids_fields: tuple[str, ...] = ()
+    filter_field: str | None = None  # search: one request per object, count in ``total``
+    body: dict[str, Any] = field(default_factory=dict)  # constant body fields
+    only: dict[str, str] = field(default_factory=dict)  # manifest fields an object must have
+
+
+# Usage reads (api-notes "Second pass"). Answer shapes are PROPOSED: read tolerantly.
+USAGE: dict[str, UsageRead] = {
+    "tag": UsageRead(
+        "/leads/api/tags/metrics",
+        (("leads_count", "contacts"), ("companies_count", "companies")),
+        ids_fields=("uuids",),
+        body={"metrics": ["leads_count", "companies_count"]},
+    ),
+    "flow": UsageRead(
+        FLOWS + "/metrics",
+        (("leads_count", "contacts"), ("in_progress_count", "in_progress")),
+        ids_fields=("uuids", "flow_uuids"),  # Grinfi sends uuids, a GetSales client flow_uuids
+    ),
+    # An array filter answers one summed total, so stages are counted one request each;
+    # company stages are not counted (the company field name is a CONFLICT).
+    "pipeline_stage": UsageRead(
+        "/leads/api/leads/search",
+        (("total", "contacts"),),
+        filter_field="pipeline_stage_uuid",
+        body={"limit": 1},
+        only={"object": "lead"},
+    ),
+}
+USAGE_BATCH = 100  # uuids per metrics request
+USAGE_ID_FIELDS = ("uuid", "tag_uuid", "flow_uuid", "id")  # an answer entry's object uuid
+
 # Pipeline stages whose type is not "custom" are native: never managed or deleted, and
 # referenced by name without being declared.
 NATIVE_STAGE_NAMES = frozenset(("New", "Approaching", "Engaging", "Replied")) | {

@@ -19,7 +19,7 @@ from gsctl.cli.output import (
     handle_errors,
     warn_duplicates,
 )
-from gsctl.errors import ExitCode, UsageError
+from gsctl.errors import ExitCode, Interrupted, UsageError
 from gsctl.reconcile import workflow
 
 
@@ -63,6 +63,8 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, **o
             return
         confirm(auto_approve)
         report = workflow.apply_plan(cfg, client, planned, progress=Progress(output, planned.plan))
+        if report.interrupted and client.stats.writes == 0:
+            raise Interrupted(wrote=False)
     output.out(render.report_text(report))
     if not report.ok:
         sys.exit(int(ExitCode.PARTIAL))

@@ -81,6 +81,7 @@ def report_skipped(output: Output, skipped: list[cloning.Skip], team: int) -> No
 @click.option(
     "--allow-replace", is_flag=True, help="Allow delete+create when a create-only field differs."
 )
+@click.option("--allow-data-loss", is_flag=True, help="Allow deleting or replacing objects in use.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @api_options_without_team
 @handle_errors

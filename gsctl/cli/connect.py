@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gsctl.api.client import Client
-from gsctl.errors import UsageError
+from gsctl.errors import Interrupted, UsageError
 from gsctl.reconcile.workflow import RunConfig
 
 EMULATOR_DB = Path(".gsctl") / "emulator.db"
@@ -24,14 +24,22 @@ def connect(cfg: RunConfig, team_id: int | None) -> Iterator[Client]:
         url = server.start()
         try:
             with _client(cfg, url, DEFAULT_API_KEY, team_id or 1) as client:
-                yield client
+                yield from _session(client)
         finally:
             server.stop()
         return
     if not cfg.api_key:
         raise UsageError("no API key: set GETSALES_API_KEY or pass --api-key (or use --emulator)")
     with _client(cfg, cfg.api_url, cfg.api_key, team_id) as client:
+        yield from _session(client)
+
+
+def _session(client: Client) -> Iterator[Client]:
+    """Hand out ``client``; Ctrl-C says whether any write had been sent by then."""
+    try:
         yield client
+    except KeyboardInterrupt:
+        raise Interrupted(wrote=client.stats.writes > 0) from None
 
 
 def _client(cfg: RunConfig, url: str, key: str, team_id: int | None) -> Client:

@@ -24,7 +24,9 @@ from gsctl.cli.output import handle_errors
 @click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault injection.")
 @click.option(
-    "--seed-file", type=click.Path(exists=True, dir_okay=False), help="Objects to preload."
+    "--seed-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Objects to preload (an item's usage: {leads_count: N, ...} seeds its usage counts).",
 )
 @handle_errors
 def emulator(

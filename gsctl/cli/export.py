@@ -1,4 +1,4 @@
-"""Commands that read a workspace into manifests: export, and teams for CI matrices."""
+"""``gsctl export``: write the live workspace as manifests."""
 
 from __future__ import annotations
 

@@ -101,6 +101,12 @@ def plan_options(func: F) -> F:
             is_flag=True,
             help="Allow delete+create when a create-only field changed.",
         ),
+        click.option(
+            "--allow-data-loss",
+            is_flag=True,
+            help="Allow deleting or replacing objects in use (tags on contacts, flows or "
+            "stages with contacts).",
+        ),
         click.option("--rotate-secrets", is_flag=True, help="Send secrets on update too."),
         click.option(
             "--allow-duplicates",

@@ -14,7 +14,14 @@ from typing import Any, TypeVar
 import click
 
 from gsctl import render
-from gsctl.errors import ExitCode, GsctlError, ManifestError, UnsafePlanError, UsageError
+from gsctl.errors import (
+    ExitCode,
+    GsctlError,
+    Interrupted,
+    ManifestError,
+    UnsafePlanError,
+    UsageError,
+)
 from gsctl.model import redact
 from gsctl.reconcile.apply import Outcome, build_ops
 from gsctl.reconcile.changes import Plan
@@ -44,6 +51,9 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except Interrupted as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(int(exc.exit_code))
         except ManifestError as exc:
             click.echo(redact(str(exc)), err=True)
             click.echo(f"{len(exc.diagnostics)} error(s); nothing was sent to the API.", err=True)
@@ -51,9 +61,9 @@ def handle_errors(func: F) -> F:
         except GsctlError as exc:
             click.echo(redact(f"error: {exc}"), err=True)
             sys.exit(int(exc.exit_code))
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(int(ExitCode.PARTIAL))
+        except KeyboardInterrupt:  # outside any API session: nothing was sent
+            click.echo(str(Interrupted(wrote=False)), err=True)
+            sys.exit(int(ExitCode.ERROR))
 
     return wrapper  # type: ignore[return-value]
 

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gsctl.emulator import listing
+from gsctl.emulator import listing, metrics
 from gsctl.emulator.auth import Caller, KeyRing
 from gsctl.emulator.contract import Contract, Operation
 from gsctl.emulator.faults import FaultInjector, RateLimiter
@@ -91,6 +91,7 @@ class Emulator:
         routes = [
             Route(path, self._endpoint(ops), methods=list(ops)) for path, ops in by_path.items()
         ]
+        routes.append(metrics.admin_route(self.rules, self._team_of))
         app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
         app.router.redirect_slashes = False  # "/tags/" is not "/tags": 404, like any unknown path
         return app
@@ -123,6 +124,12 @@ class Emulator:
         uuid = request.path_params.get("uuid", "")
         return self._dispatch(op, caller, uuid, values, query, body)
 
+    def _team_of(self, request: Request) -> int:
+        """The authenticated caller's team (admin routes), seeded on first use."""
+        team: int = self.keys.authenticate(request.headers).team_id
+        self.store.ensure_team(team)
+        return team
+
     def _dispatch(
         self,
         op: Operation,
@@ -140,7 +147,11 @@ class Emulator:
             q = listing.list_query(values, query, self.contract.sortable("Team"))
             items = listing.sort_objects(teams, q.order_field, q.descending)
             return JSONResponse(listing.page(items, q, dict))
+        if op.role == "usage":
+            return JSONResponse(metrics.answer(rules, kind, op.body_schema, team, body))
         if kind == "flow_version":
+            if op.role == "get":
+                return JSONResponse(public(rules.get(team, kind, uuid)))
             if op.role == "list":
                 return JSONResponse({"data": [public(v) for v in rules.versions(team, uuid)]})
             return JSONResponse(public(rules.create_version(team, uuid, body)), status_code=201)

@@ -79,7 +79,7 @@ class Operation:
     method: str  # upper case
     path: str
     operation_id: str
-    role: str  # list|create|get|update|delete|action|current_user|teams
+    role: str  # list|create|get|update|delete|action|current_user|teams|usage
     kind: str | None
     params: tuple[Param, ...]
     body_schema: str | None
@@ -243,6 +243,10 @@ class Contract:
             return "current_user", None
         if op.get("operationId") == "listTeams":
             return "teams", None
+        if op.get("x-gsctl-reads-only"):
+            return "usage", (op.get("x-gsctl-usage") or {}).get("kind")
+        if op.get("operationId") == "getFlowVersion":
+            return "get", "flow_version"
         for kind in self.kinds.values():
             if path == kind.collection and method in ("GET", "POST"):
                 return ("list" if method == "GET" else "create"), kind.name

@@ -37,6 +37,8 @@ Seed file (``seed_file=``, ``gsctl emulator --seed FILE``), JSON or YAML::
             status: "off"              # flows only: set directly
             nodes: [...]               # flows only, with contact_sources: saved as a version
             contact_sources: [...]
+            usage: {leads_count: 40, in_progress_count: 3}   # tags, flows, stages: counts
+                                       # the metrics endpoints answer (emulator/metrics.py)
 
 A document without ``teams`` is the content of team 1. Objects of managed kinds are the
 API's create bodies (validated like a POST); sender profiles and lists take their read
@@ -52,6 +54,7 @@ from typing import Any
 
 import yaml
 
+from gsctl.emulator import metrics
 from gsctl.emulator.problem import Problem
 from gsctl.emulator.rules import Rules
 
@@ -141,9 +144,12 @@ def apply_seed(rules: Rules, teams: dict[int, dict[str, Any]]) -> None:
                 raise SeedError(f"seed team {team}: {key} must be a list")
             kinds[aliases[key]] = items
         for kind in sorted(kinds, key=lambda k: levels[k]):
-            for i, item in enumerate(kinds[kind]):
+            for i, entry in enumerate(kinds[kind]):
+                item, usage = metrics.split_usage(entry)
                 try:
                     _seed_one(rules, team, kind, item)
+                    if usage is not None:
+                        metrics.set_usage(rules, team, kind, item, usage)
                 except Problem as exc:
                     detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.data.items())
                     raise SeedError(

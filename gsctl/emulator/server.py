@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -24,6 +25,7 @@ from gsctl.emulator.app import Emulator, RequestRecord
 from gsctl.emulator.auth import DEFAULT_API_KEY, KeyRing
 from gsctl.emulator.contract import load_contract
 from gsctl.emulator.faults import FaultInjector, RateLimiter
+from gsctl.emulator.metrics import set_usage
 from gsctl.emulator.rules import Rules
 from gsctl.emulator.seed import apply_seed, read_seed_file, seed_team
 from gsctl.emulator.store import Store
@@ -65,6 +67,7 @@ class EmulatorServer:
         self.requests: list[RequestRecord] = self._emulator.requests
         if seed_file:
             apply_seed(rules, read_seed_file(seed_file))
+        self._rules = rules
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -89,6 +92,11 @@ class EmulatorServer:
     def set_rate_limit(self, per_minute: int | None) -> None:
         """Change the per-key limit (requests per minute; None = off) at runtime."""
         self._limiter.set_limit(per_minute)
+
+    def set_usage(self, team: int, kind: str, ident: dict[str, Any], **counts: int) -> None:
+        """Seed usage counts (``leads_count=...``) on the object ``ident`` names (uuid or
+        name, plus object for stages), as ``PUT /_emulator/usage`` does."""
+        set_usage(self._rules, team, kind, ident, counts)
 
     # -- lifecycle ---------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from gsctl.reconcile import workflow
 from gsctl.reconcile.flowops import check_transition
 from gsctl.reconcile.live import LiveState, fetch
 from gsctl.reconcile.plan import build_plan, compare, desired_digest, fetch_kinds
+from gsctl.reconcile.usage import reader
 
 Key = tuple[str, str]  # (kind, name) as references name objects
 
@@ -141,7 +142,15 @@ def prepare(
     desired, skipped = _without_skipped(desired, chosen, reasons, live)
     options = replace(cfg.plan, only=tuple(k if n is None else f"{k}/{n}" for k, n in filters))
     manifests = {"paths": [f"team {source_team}"], "digest": desired_digest(desired)}
-    plan = build_plan(desired, live, options, team_id=team_id, api_url=api_url, manifests=manifests)
+    plan = build_plan(
+        desired,
+        live,
+        options,
+        team_id=team_id,
+        api_url=api_url,
+        manifests=manifests,
+        usage=reader(client),
+    )
     return Prepared(workflow.Planned(plan, desired, live, team_id), skipped)
 
 

@@ -174,7 +174,24 @@ def _settings(run: Run) -> Settings:
         prune=prune if isinstance(prune, bool | tuple) else False,
         max_delete_percent=float(percent) if ok else 30.0,
         origin=doc.values.get(("settings",)),
+        protect=_protect_patterns(run, doc, raw.get("protect")),
     )
+
+
+def _protect_patterns(run: Run, doc: Document, raw: Any) -> tuple[tuple[str, str], ...]:
+    """``settings.protect`` as (kind, NAME glob); an unknown kind is a located problem."""
+    out = []
+    for i, text in enumerate(raw if isinstance(raw, list) else []):
+        if not isinstance(text, str) or "/" not in text:
+            continue  # the schema reports it
+        kind_text, _, pattern = text.partition("/")
+        try:
+            out.append((kinds.kind(kind_text).name, pattern))
+        except KeyError:
+            known = ", ".join(k.name for k in kinds.MANAGED)
+            msg = f"unknown kind {kind_text!r} in settings.protect {text!r}; one of: {known}"
+            run.raw.append((doc, Problem(("settings", "protect", i), msg)))
+    return tuple(out)
 
 
 def _prune_names(values: list[Any], by_name: Mapping[str, Any]) -> Iterator[str]:

@@ -40,10 +40,13 @@ class ApiClient(FlowClient, Protocol):
     def delete(self, path: str) -> None: ...
 
 
+LEVEL6_PHASES = ("steps", "status")  # run_flow_steps: a new version and/or status actions
+
+
 @dataclass
 class Op:
     change: Change
-    phase: str  # "main" | "steps" | "delete"
+    phase: str  # "main" | "steps" | "status" (steps op moving the status only) | "delete"
     level: int
     provides: set[tuple[str, str]] = field(default_factory=set)
     requires: set[tuple[str, str]] = field(default_factory=set)
@@ -96,7 +99,8 @@ def build_ops(plan: Plan) -> list[Op]:
             main = Op(c, "main", c.level, {(c.kind, _ref_key(c))}, _top_level_requires(c))
             ops.append(main)
         if c.kind == "flow" and steps_needed(c):
-            ops.append(Op(c, "steps", kinds.STEPS_LEVEL, set(), requires, after=main))
+            phase = "status" if c.action == "update" and not c.steps else "steps"
+            ops.append(Op(c, phase, kinds.STEPS_LEVEL, set(), requires, after=main))
     return ops
 
 
@@ -204,7 +208,7 @@ class Executor:
         try:
             if op.phase == "delete":
                 self._delete(op.change)
-            elif op.phase == "steps":
+            elif op.phase in LEVEL6_PHASES:
                 run_flow_steps(self.client, op.change, self.resolve)
             else:
                 self._main(op.change)
@@ -288,7 +292,7 @@ def _groups(ops: list[Op]) -> list[list[Op]]:
     for op in ops:
         if op.phase == "delete":
             key = (2, -op.level)
-        elif op.phase == "steps":
+        elif op.phase in LEVEL6_PHASES:
             key = (1, op.level)
         else:
             key = (0, op.level)

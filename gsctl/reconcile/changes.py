@@ -25,6 +25,7 @@ class PlanOptions:
     allow_replace: bool = False
     rotate_secrets: bool = False
     allow_duplicates: bool = False  # pair the oldest of live objects sharing a key
+    allow_data_loss: bool = False  # delete or replace objects in use
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanOptions:
@@ -36,6 +37,7 @@ class PlanOptions:
             allow_replace=bool(data.get("allow_replace")),
             rotate_secrets=bool(data.get("rotate_secrets")),
             allow_duplicates=bool(data.get("allow_duplicates")),
+            allow_data_loss=bool(data.get("allow_data_loss")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,7 +49,48 @@ class PlanOptions:
             "force": self.force,
             "allow_replace": self.allow_replace,
             "rotate_secrets": self.rotate_secrets,
+            "allow_data_loss": self.allow_data_loss,
         }
+
+
+# How a plan words the usage of each kind (labels from kinds.USAGE).
+USAGE_WORDING = {
+    "tag": "on {contacts}, {companies}",
+    "flow": "{contacts} in the flow, {in_progress} in progress",
+    "pipeline_stage": "{contacts} in the stage",
+}
+_NOUNS = {"contacts": ("contact", "contacts"), "companies": ("company", "companies")}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a delete or replace takes with it: counts by label, or ``None`` when unknown."""
+
+    counts: dict[str, int] | None = None
+    reason: str = ""  # why the usage is unknown
+
+    @property
+    def in_use(self) -> bool:
+        return self.counts is not None and any(n > 0 for n in self.counts.values())
+
+    def text(self, kind: str) -> str:
+        """``on 1,243 contacts, 12 companies``; ``usage unknown`` when not known."""
+        if self.counts is None or kind not in USAGE_WORDING:
+            return "usage unknown"
+        words = {}
+        for label, n in self.counts.items():
+            one, many = _NOUNS.get(label, ("", ""))
+            noun = (one if n == 1 else many) if one else ""
+            words[label] = f"{n:,} {noun}".rstrip()
+        return USAGE_WORDING[kind].format(**words)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.counts is None:
+            return {"unknown": True, "reason": self.reason}
+        return dict(self.counts)
+
+
+NOT_READ = Usage(None, "not read")
 
 
 @dataclass
@@ -60,6 +103,11 @@ class Change:
     desired: Resource | None = None
     live: Resource | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)  # flow step changes
+    usage: Usage | None = None  # deletes and replaces: what they take with them
+
+    @property
+    def destructive(self) -> bool:
+        return self.action in ("delete", "replace")
 
     @property
     def level(self) -> int:
@@ -78,6 +126,8 @@ class Change:
         out["fields"] = [f.to_dict() for f in self.fields]
         if self.steps:
             out["steps"] = self.steps
+        if self.destructive:
+            out["usage"] = (self.usage or NOT_READ).to_dict()
         return out
 
 
@@ -85,7 +135,7 @@ class Change:
 class Violation:
     """A safety gate the plan trips; ``overridable`` gates yield to ``--force``."""
 
-    gate: str  # protect | replace | threshold | emptied
+    gate: str  # protect | replace | in_use | threshold | emptied
     message: str
     overridable: bool = True
 

@@ -8,6 +8,7 @@ are *unmanaged* and become ``delete``s only when pruning is on for their kind.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from gsctl.reconcile.diff import FieldChange, field_changes
 from gsctl.reconcile.live import LiveState
 from gsctl.reconcile.repoint import repoint
 from gsctl.reconcile.safety import check_gates
+from gsctl.reconcile.usage import UsageReader
 
 
 def desired_digest(desired: Desired) -> str:
@@ -57,6 +59,27 @@ def in_scope(filters: list[tuple[str, str | None]], kind: str, name: str) -> boo
     if not filters:
         return True
     return any(k == kind and (n is None or n.casefold() == name.casefold()) for k, n in filters)
+
+
+def check_only(filters: list[tuple[str, str | None]], desired: Desired, live: LiveState) -> None:
+    """Every ``--only KIND/NAME`` names a declared or a live object: a typo is an error."""
+    problems = []
+    for kind, name in filters:
+        if name is None:
+            continue
+        known = {r.name for r in desired.by_kind(kind)}
+        known.update(r.name for r in live.resources.get(kind, []))
+        if any(n.casefold() == name.casefold() for n in known):
+            continue
+        by_fold = {n.casefold(): n for n in sorted(known)}
+        close = difflib.get_close_matches(name.casefold(), list(by_fold), n=1, cutoff=0.6)
+        hint = f"; did you mean --only {kind}/{by_fold[close[0]]}?" if close else ""
+        problems.append(
+            f"--only {kind}/{name} matches nothing: no declared or live {kind} "
+            f"is named {name!r}{hint}"
+        )
+    if problems:
+        raise UsageError("\n".join(problems))
 
 
 def scope_kinds(filters: list[tuple[str, str | None]]) -> tuple[str, ...]:
@@ -189,8 +212,13 @@ def build_plan(
     team_id: int | None,
     api_url: str,
     manifests: dict[str, Any] | None = None,
+    usage: UsageReader | None = None,
 ) -> Plan:
-    """Compare desired with live over the kinds in scope; gates are checked, not enforced."""
+    """Compare desired with live over the kinds in scope; gates are checked, not enforced.
+
+    ``usage`` reads what the deletes and replaces take with them (the plan's only I/O,
+    injected); without it their usage shows as unknown.
+    """
     filters = parse_only(options.only)
     scope = scope_kinds(filters)
     check_references(desired, live, filters)
@@ -203,6 +231,11 @@ def build_plan(
         _plan_kind(kind, want, have, prune, options.rotate_secrets, acc)
     changes, unmanaged = acc.changes, acc.unmanaged
     unchanged = len(acc.same) - repoint(changes, acc.same)
+    if usage is not None:
+        counted = usage([c for c in changes if c.destructive])
+        for c in changes:
+            if c.destructive and c.uuid is not None:
+                c.usage = counted.get((c.kind, c.uuid))
     plan = Plan(
         changes=changes,
         unchanged=unchanged,

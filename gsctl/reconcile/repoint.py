@@ -59,9 +59,31 @@ def _repointed(d: Resource, replaced: set[Ident]) -> tuple[list[FieldChange], li
             note = f'{ref.target} "{value}" is replaced: re-pointed to the new one'
             fields.append(FieldChange(ref.manifest_field, value, value, note=note))
     top = {(r.target, d.fields.get(r.manifest_field)) for r in k.refs}
-    in_steps = sorted(hits - top)
-    steps = []
-    if d.kind == "flow" and in_steps:
-        names = ", ".join(f'{kind} "{name}"' for kind, name in in_steps)
-        steps.append({"op": "change", "node_id": None, "type": "re-point", "fields": [names]})
+    in_steps = hits - top
+    steps = _repointed_nodes(d, in_steps) if d.kind == "flow" and in_steps else []
     return fields, steps
+
+
+def _repointed_nodes(d: Resource, replaced: set[Ident]) -> list[dict[str, Any]]:
+    """One step change per flow node whose payload references a replaced object, naming the
+    node and the new reference: ``{"op": "change", "node_id": 3, "type": "re-point",
+    "fields": ['ai_template -> new template "Intro"']}``."""
+    steps = []
+    for node in d.fields.get("nodes") or []:
+        payload = node.get("payload") if isinstance(node, dict) else None
+        if not isinstance(payload, dict):
+            continue
+        moved = []
+        for manifest, target in _PAYLOAD_TARGETS.items():
+            value = payload.get(manifest)
+            for name in value if isinstance(value, list) else [value]:
+                if isinstance(name, str) and (target, reference_name(target, name)) in replaced:
+                    moved.append(f'{manifest} -> new {target} "{name}"')
+        if moved:
+            steps.append(
+                {"op": "change", "node_id": node.get("id"), "type": "re-point", "fields": moved}
+            )
+    return steps
+
+
+_PAYLOAD_TARGETS = {manifest: target for manifest, target in kinds.PAYLOAD_REFS.values()}

@@ -1,4 +1,5 @@
-"""Safety gates over a plan: protected objects, replaces, delete share, emptied kinds.
+"""Safety gates over a plan: protected objects, replaces, objects in use, delete share,
+emptied kinds.
 
 Gates are computed for every plan, so ``plan`` can show the full plan *and* why it would be
 refused (a refusal must not hide what triggered it). ``apply`` enforces them.
@@ -7,7 +8,9 @@ refused (a refusal must not hide what triggered it). ``apply`` enforces them.
 from __future__ import annotations
 
 from collections import Counter
+from fnmatch import fnmatchcase
 
+from gsctl.api import kinds
 from gsctl.model import Desired
 from gsctl.reconcile.changes import Plan, PlanOptions, Violation
 from gsctl.reconcile.live import LiveState
@@ -20,7 +23,9 @@ def check_gates(
 ) -> list[Violation]:
     out: list[Violation] = []
     out.extend(_protected(plan))
+    out.extend(_durably_protected(plan, desired.settings.protect))
     out.extend(_replaces(plan, options))
+    out.extend(_in_use(plan, options))
     out.extend(_threshold(plan, live, desired.settings.max_delete_percent))
     out.extend(_emptied(plan, desired, live))
     return out
@@ -35,6 +40,57 @@ def _protected(plan: Plan) -> list[Violation]:
                     "protect",
                     f'{c.kind} "{c.name}" is protected (protect: true) and would be {c.action}d; '
                     "remove protect or change the manifest",
+                    overridable=False,
+                )
+            )
+    return out
+
+
+def protecting_pattern(kind: str, name: str, patterns: tuple[tuple[str, str], ...]) -> str | None:
+    """The first ``settings.protect`` pattern (``KIND/NAME`` glob) matching the object."""
+    k = kinds.KINDS[kind]
+    fold = "name" in k.case_insensitive
+    for pattern_kind, glob in patterns:
+        if pattern_kind != kind:
+            continue
+        if fnmatchcase(name.casefold() if fold else name, glob.casefold() if fold else glob):
+            return f"{pattern_kind}/{glob}"
+    return None
+
+
+def _durably_protected(plan: Plan, patterns: tuple[tuple[str, str], ...]) -> list[Violation]:
+    """Live objects matching ``settings.protect``: declared or not, never deleted or replaced."""
+    out = []
+    for c in plan.changes:
+        if not c.destructive or c.live is None:
+            continue
+        pattern = protecting_pattern(c.kind, c.live.name, patterns)
+        if pattern is not None:
+            out.append(
+                Violation(
+                    "protect",
+                    f'{c.kind} "{c.live.name}" is protected by settings.protect "{pattern}" '
+                    f"and would be {c.action}d; remove the pattern from settings.protect "
+                    "to allow it",
+                    overridable=False,
+                )
+            )
+    return out
+
+
+def _in_use(plan: Plan, options: PlanOptions) -> list[Violation]:
+    """Deletes and replaces of objects in use (usage above 0), unless --allow-data-loss."""
+    if options.allow_data_loss:
+        return []
+    out = []
+    for c in plan.changes:
+        if c.destructive and c.usage is not None and c.usage.in_use:
+            out.append(
+                Violation(
+                    "in_use",
+                    f'{c.kind} "{c.name}" is in use ({c.usage.text(c.kind)}) and would be '
+                    f"{c.action}d, taking that data with it. "
+                    "Re-run with --allow-data-loss to accept",
                     overridable=False,
                 )
             )

@@ -1,7 +1,7 @@
 """The steps every API command shares: options -> team -> client -> live -> plan -> apply.
 
-:mod:`gsctl.cli` reads flags into a :class:`RunConfig` and calls one function here; this module
-wires the pure pieces (manifests, plan, render) to the client and the embedded emulator.
+:mod:`gsctl.cli` reads flags into a :class:`RunConfig`, opens a client (``gsctl.cli.connect``)
+and calls the functions here, which wire the manifests, the live fetch, the plan and apply.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from gsctl.api.client import Client
 from gsctl.errors import StalePlanError, UsageError
 from gsctl.manifests.validate import load_desired
 from gsctl.model import Desired
+from gsctl.reconcile import usage
 from gsctl.reconcile.apply import ApplyReport, Executor, Outcome
 from gsctl.reconcile.changes import Plan, PlanOptions
 from gsctl.reconcile.flowops import check_transition
 from gsctl.reconcile.live import LiveState, fetch
 from gsctl.reconcile.plan import (
     build_plan,
+    check_only,
     desired_digest,
     fetch_kinds,
     parse_only,
@@ -97,10 +99,17 @@ def make_plan(
         parallelism=cfg.parallelism,
         renames=pending_renames(desired),
     )
+    check_only(parse_only(cfg.plan.only), desired, live)
     check_flow_transitions(desired, live)
     manifests = {"paths": list(cfg.paths), "digest": desired_digest(desired)}
     plan = build_plan(
-        desired, live, cfg.plan, team_id=team_id, api_url=api_url, manifests=manifests
+        desired,
+        live,
+        cfg.plan,
+        team_id=team_id,
+        api_url=api_url,
+        manifests=manifests,
+        usage=usage.reader(client),
     )
     return Planned(plan, desired, live, team_id)
 
@@ -180,8 +189,18 @@ def check_saved(saved: dict[str, Any], planned: Planned, fresh_json: dict[str, A
             "the manifests changed since the plan was made; "
             "run gsctl plan again and review the new plan"
         )
-    if saved.get("changes") != fresh_json.get("changes"):
+    if _without_usage(saved.get("changes")) != _without_usage(fresh_json.get("changes")):
         raise StalePlanError("the saved plan no longer matches what would be applied; plan again")
+
+
+def _without_usage(changes: Any) -> Any:
+    """Changes as compared for a saved plan: usage counts move on their own (contacts get
+    tagged all day), and the in-use gate is checked again against the fresh counts."""
+    if not isinstance(changes, list):
+        return changes
+    return [
+        {k: v for k, v in c.items() if k != "usage"} if isinstance(c, dict) else c for c in changes
+    ]
 
 
 def managed_kind_names() -> list[str]:

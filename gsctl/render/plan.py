@@ -11,7 +11,7 @@ from typing import Any
 
 from gsctl.errors import printable
 from gsctl.model import SENSITIVE, mask
-from gsctl.reconcile.changes import Change, Plan
+from gsctl.reconcile.changes import NOT_READ, Change, Plan, Violation
 from gsctl.reconcile.diff import FieldChange
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
@@ -90,11 +90,40 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
 
 
+def usage_text(c: Change) -> str:
+    """What a delete or replace takes with it (``usage unknown`` when not known)."""
+    return (c.usage or NOT_READ).text(c.kind)
+
+
 def change_header(c: Change) -> str:
     extra = ""
     if c.action == "replace":
         extra = f" (create-only: {', '.join(sorted(c.field_names()))})"
+    if c.destructive:
+        extra += f"  ({usage_text(c)})"
     return f'{SYMBOLS[c.action]} {c.kind} "{printable(c.name)}"{extra}'
+
+
+def gate_sections(plan: Plan) -> list[tuple[str, list[str]]]:
+    """(title, lines) of the gates: what refuses the plan, what --force overrode, and the
+    in-use objects --allow-data-loss accepted. Empty sections are left out."""
+    blocking = plan.blocking(plan.options.force)
+    overridden = [v for v in plan.violations if v not in blocking]
+    accepted = [
+        f'{c.kind} "{printable(c.name)}" ({usage_text(c)})'
+        for c in plan.changes
+        if plan.options.allow_data_loss and c.destructive and c.usage and c.usage.in_use
+    ]
+    sections = [
+        ("Refused by safety gates:", _messages(blocking)),
+        ("Overridden by --force:", _messages(overridden)),
+        ("Data loss accepted (--allow-data-loss): in use, deleted or replaced:", accepted),
+    ]
+    return [(title, lines) for title, lines in sections if lines]
+
+
+def _messages(violations: list[Violation]) -> list[str]:
+    return [v.message for v in violations]
 
 
 def plan_text(plan: Plan, *, color: bool = False) -> str:
@@ -111,10 +140,11 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
             f"Unmanaged (live, not in the manifests; --prune deletes them): {len(plan.unmanaged)}"
         )
         lines.extend(f'  {r.kind} "{printable(r.name)}"' for r in plan.unmanaged)
-    if plan.violations:
+    for title, messages in gate_sections(plan):
         lines.append("")
-        lines.append("Refused by safety gates:")
-        lines.extend(f"  ! {v.message}" for v in plan.violations)
+        lines.append(title)
+        mark = "-" if title.startswith("Data loss") else "!"
+        lines.extend(f"  {mark} {m}" for m in messages)
     if not plan.changes:
         lines.append("No changes. The workspace matches the manifests.")
     lines.append(summary_text(plan))
@@ -150,14 +180,28 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
         f"{s['unchanged']} | {s['unmanaged']} |",
         "",
     ]
-    if plan.violations:
-        head.append("**Refused by safety gates:**")
-        head.extend(f"- {_md_escape(v.message)}" for v in plan.violations)
+    for title, messages in gate_sections(plan):
+        head.append(f"**{title}**")
+        head.extend(f"- {_md_escape(m)}" for m in messages)
         head.append("")
     if not plan.changes:
         head.append("No changes. The workspace matches the manifests.")
+    head.extend(_md_usage_table(plan))
     sections = _md_sections(plan)
     return _fit(head, sections, limit)
+
+
+def _md_usage_table(plan: Plan) -> list[str]:
+    """Every delete and replace with what it takes with it (the usage column)."""
+    rows = [c for c in plan.changes if c.destructive]
+    if not rows:
+        return []
+    lines = ["| action | kind | name | usage |", "|---|---|---|---|"]
+    lines.extend(
+        f"| {c.action} | {c.kind} | {_md_escape(printable(c.name))} | {usage_text(c)} |"
+        for c in rows
+    )
+    return [*lines, ""]
 
 
 def _md_sections(plan: Plan) -> list[list[str]]:

@@ -82,7 +82,8 @@ def test_every_contract_operation_is_served(api: httpx.Client, emulator: Emulato
         path = op.path
         if "{uuid}" in path and kind in MINIMAL:
             obj = rules.create(1, 1, kind, {"name": f"n{i}", **MINIMAL[kind]})
-            path = path.replace("{uuid}", obj["uuid"])
+            one_version = op.operation_id == "getFlowVersion"
+            path = path.replace("{uuid}", obj["flow_version_uuid" if one_version else "uuid"])
         elif "{uuid}" in path:
             path = path.replace("{uuid}", emulator.store.objects(1, str(kind))[0]["uuid"])
         params = {"filter[object]": "lead"} if "pipeline-stages" in op.path else {}

@@ -258,3 +258,55 @@ def test_replace_adds_updates_that_repoint_referrers() -> None:
     assert (field.path, field.before, field.after) == ("llm", "L", "L")
     assert "replaced" in field.note
     assert plan.unchanged == 1  # B
+
+
+def test_settings_protect_globs_refuse_deletes_and_replaces_declared_or_not() -> None:
+    protect = (("tag", "VIP*"), ("custom_field", "lead/*"), ("template", "Intro"))
+    d = desired(
+        res("template", name="Intro", type="email", is_public=0),
+        settings=Settings(prune=True, protect=protect),
+        mentioned={"tag", "custom_field", "template"},
+    )
+    lv = live(
+        res("tag", "u1", name="vip gold"),  # tag names compare case-insensitively
+        res("tag", "u2", name="Cold"),
+        res("custom_field", "u3", name="industry", object="lead"),
+        res("custom_field", "u4", name="size", object="company"),
+        res("template", "u5", name="Intro", type="message", is_public=0),
+    )
+    plan = make(d, lv, allow_replace=True, force=True)
+    refused = [v.message for v in plan.violations if v.gate == "protect"]
+    assert refused == [  # plan order: level 2 (custom_field before tag), then level 3
+        'custom_field "lead/industry" is protected by settings.protect "custom_field/lead/*" '
+        "and would be deleted; remove the pattern from settings.protect to allow it",
+        'tag "vip gold" is protected by settings.protect "tag/VIP*" and would be deleted; '
+        "remove the pattern from settings.protect to allow it",
+        'template "Intro" is protected by settings.protect "template/Intro" and would be '
+        "replaced; remove the pattern from settings.protect to allow it",
+    ]
+    assert all(not v.overridable for v in plan.violations if v.gate == "protect")
+    assert plan.blocking(force=True)
+
+
+def test_in_use_gate_uses_the_usage_reader() -> None:
+    from gsctl.reconcile.changes import Usage
+
+    d = desired(settings=Settings(prune=True), mentioned={"tag"})
+    lv = live(res("tag", "u1", name="Cold"), res("tag", "u2", name="Warm"))
+    asked: list[list[str]] = []
+
+    def reader(changes):
+        asked.append([c.name for c in changes])
+        return {
+            ("tag", "u1"): Usage({"contacts": 3, "companies": 0}),
+            ("tag", "u2"): Usage({"contacts": 0, "companies": 0}),
+        }
+
+    plan = build_plan(d, lv, PlanOptions(), team_id=1, api_url="e", usage=reader)
+    assert asked == [["Cold", "Warm"]]
+    assert [(v.gate, v.overridable) for v in plan.violations] == [("in_use", False)]
+    assert 'tag "Cold" is in use (on 3 contacts, 0 companies)' in plan.violations[0].message
+    allowed = build_plan(
+        d, lv, PlanOptions(allow_data_loss=True), team_id=1, api_url="e", usage=reader
+    )
+    assert allowed.violations == []
