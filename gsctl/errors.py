@@ -6,7 +6,8 @@ No error's text ever contains the API key or a secret value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -24,7 +25,7 @@ class ExitCode(IntEnum):
 
     OK = 0  # success; with plan --detailed-exitcode: no changes
     ERROR = 1  # bad input, API or network error, bad credentials
-    CHANGES = 2  # plan --detailed-exitcode only: there are changes
+    CHANGES = 2  # plan --detailed-exitcode: there are changes; diff: the sides differ
     UNSAFE = 3  # refused by a safety gate
     STALE = 4  # saved plan is stale: live state changed since it was made
     PARTIAL = 5  # partial apply: some changes failed or were not run
@@ -58,6 +59,7 @@ class Diagnostic:
     kind: str = ""
     name: str = ""
     severity: str = "error"  # or "warning"
+    parse: bool = field(default=False, compare=False)  # the file could not be read as YAML
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.column}: "
@@ -77,11 +79,17 @@ class Diagnostic:
         }
 
 
+def ordered(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Parse errors first (the likely cause of the rest), then by file, line and column."""
+    return sorted(set(diagnostics), key=lambda d: (not d.parse, d))
+
+
 class ManifestError(GsctlError):
-    """One or more located problems in the manifests (all of them, sorted)."""
+    """One or more located problems in the manifests (all of them: files that could not be
+    read as YAML first, then the rest, each group sorted)."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        self.diagnostics = sorted(diagnostics)
+        self.diagnostics = ordered(diagnostics)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 

@@ -14,6 +14,8 @@ import click
 from gsctl import __version__
 from gsctl.cli.apply import apply
 from gsctl.cli.clone import clone_cmd
+from gsctl.cli.completion import completion
+from gsctl.cli.diff import diff_cmd
 from gsctl.cli.emulator import emulator
 from gsctl.cli.export import export_cmd
 from gsctl.cli.plan import plan
@@ -57,7 +59,18 @@ def main() -> None:
     gc.set_threshold(100_000, 50, 50)
 
 
-for _command in (validate, schema, plan, apply, export_cmd, teams, clone_cmd, emulator):
+for _command in (
+    validate,
+    schema,
+    plan,
+    apply,
+    export_cmd,
+    diff_cmd,
+    teams,
+    clone_cmd,
+    emulator,
+    completion,
+):
     main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,12 +12,14 @@ import click
 
 from gsctl import render
 from gsctl.cli.connect import api_url_of, connect
-from gsctl.cli.export import KIND_HELP, schema_ref, summary
-from gsctl.cli.options import api_options, run_config
-from gsctl.cli.output import Output, Progress, confirm, enforce_gates, handle_errors, write_atomic
+from gsctl.cli.export import KIND_HELP, summary, write_export
+from gsctl.cli.options import api_options, complete_kind, run_config
+from gsctl.cli.output import Output, Progress, confirm, enforce_gates, handle_errors
 from gsctl.errors import ExitCode, UsageError
 from gsctl.export import clone as cloning
+from gsctl.export.compare import read_team
 from gsctl.export.dump import Filter, kind_filters
+from gsctl.export.schemas import schema_target
 from gsctl.reconcile import workflow
 from gsctl.reconcile.live import LiveState
 
@@ -64,9 +66,20 @@ def report_skipped(output: Output, skipped: list[cloning.Skip], team: int) -> No
     metavar="TEAM",
     help="Team to copy onto: an id, or a name from settings.teams in PATH.",
 )
-@click.option("--kind", "kind_names", multiple=True, metavar="KIND", help=KIND_HELP + ".")
 @click.option(
-    "--only", multiple=True, metavar="KIND[/NAME]", help="Only this kind or this one object."
+    "--kind",
+    "kind_names",
+    multiple=True,
+    metavar="KIND",
+    shell_complete=complete_kind,
+    help=KIND_HELP + ".",
+)
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="KIND[/NAME]",
+    shell_complete=complete_kind,
+    help="Only this kind or this one object.",
 )
 @click.option(
     "--out",
@@ -109,7 +122,7 @@ def clone_cmd(
     if out is not None:
         check_out_dir(out)
     with connect(cfg, team_a) as client:
-        state = cloning.read_source(cfg, client)
+        state = read_team(cfg, client)
     if out is not None:
         keep_export(output, state, filters, out, team_a)
     prepared, ok = plan_and_apply(cfg, output, state, filters, (team_a, team_b), auto_approve)
@@ -126,9 +139,9 @@ def keep_export(
     output: Output, state: LiveState, filters: list[Filter], out: Path, team: int
 ) -> None:
     """``--out``: write the source team's manifests, as ``gsctl export`` would."""
-    exported = cloning.export_selected(state, filters, schema_ref(out))
-    for name, text in exported.files.items():
-        write_atomic(str(out / name), text)
+    schemas = schema_target(out)
+    exported = cloning.export_selected(state, filters, schemas.ref)
+    write_export(out, exported, schemas.files)
     output.err(f"Exported {exported.count} objects of team {team} into {out}.")
     summary(output, exported)
 

@@ -10,30 +10,15 @@ import click
 
 from gsctl.api import kinds
 from gsctl.cli.connect import connect
-from gsctl.cli.options import api_options, run_config
+from gsctl.cli.options import api_options, complete_kind, run_config
 from gsctl.cli.output import Output, handle_errors, write_atomic
 from gsctl.errors import UsageError
 from gsctl.export.dump import Export, export_team, filter_kinds, kind_filters, known_secrets
+from gsctl.export.schemas import schema_target
 from gsctl.manifests.files import find_files, read_text
 from gsctl.reconcile import workflow
 
 KIND_HELP = "Only this kind, singular or plural: " + ", ".join(k.name for k in kinds.MANAGED)
-
-
-def schema_ref(out_dir: Path) -> str:
-    """Where the exported files' ``$schema`` comment points: the nearest ``schemas/``
-    folder above ``out_dir`` (relative, so the repository stays portable), else the
-    schemas installed with gsctl."""
-    target = out_dir.resolve()
-    for parent in [target, *target.parents]:
-        candidate = parent / "schemas" / "manifest.schema.json"
-        if candidate.is_file():
-            return str(
-                Path(*([".."] * len(target.relative_to(parent).parts)))
-                / "schemas"
-                / "manifest.schema.json"
-            )
-    return str(Path(__file__).parents[1] / "schemas" / "manifest.schema.json")
 
 
 def check_target(out_dir: Path, force: bool) -> None:
@@ -55,11 +40,19 @@ def check_target(out_dir: Path, force: bool) -> None:
     show_default=True,
     help="Directory for the manifests (one file per kind).",
 )
-@click.option("--kind", "kind_names", multiple=True, metavar="KIND", help=KIND_HELP + ".")
+@click.option(
+    "--kind",
+    "kind_names",
+    multiple=True,
+    metavar="KIND",
+    shell_complete=complete_kind,
+    help=KIND_HELP + ".",
+)
 @click.option(
     "--only",
     multiple=True,
     metavar="KIND[/NAME]",
+    shell_complete=complete_kind,
     help="Only this kind or this one object (repeatable; adds to --kind).",
 )
 @click.option("--force", is_flag=True, help="Write into a non-empty directory without asking.")
@@ -75,17 +68,17 @@ def export_cmd(
     target = Path(out_dir)
     check_target(target, force)
     team_id = workflow.resolve_team(cfg.team, None)
+    schemas = schema_target(target)
     with connect(cfg, team_id) as client:
         exported = export_team(
             cfg,
             client,
             filter_kinds(filters),
-            schema_ref=schema_ref(target),
+            schema_ref=schemas.ref,
             filters=filters,
             secrets=known_secrets(cfg.environ(), manifest_texts(target)),
         )
-    for name, text in exported.files.items():
-        write_atomic(str(target / name), text)
+    write_export(target, exported, schemas.files)
     output.err(f"Exported {exported.count} objects into {len(exported.files)} files in {target}.")
     summary(output, exported)
 
@@ -95,6 +88,12 @@ def manifest_texts(target: Path) -> list[str]:
     if not target.is_dir():
         return []
     return [text for path in find_files([str(target)]) if (text := read_text(path)[0])]
+
+
+def write_export(target: Path, exported: Export, schemas: dict[str, str]) -> None:
+    """The manifests, and the schema copy their ``$schema`` line points at (if any)."""
+    for name, text in {**exported.files, **schemas}.items():
+        write_atomic(str(target / name), text)
 
 
 def summary(output: Output, exported: Export) -> None:

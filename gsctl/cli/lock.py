@@ -1,6 +1,7 @@
 """The local apply lock: one ``gsctl apply`` per team per checkout at a time.
 
-``.gsctl/lock/team-<id>`` (``team-default`` without a team) is held with an exclusive,
+``.gsctl/lock/team-<id>`` (``team-default`` without a team; ``.gsctl/`` is found upward from
+the working directory as the emulator's state is, else made here) is held with an exclusive,
 non-blocking ``flock`` for the whole apply; the operating system releases it when the
 process ends, even after ``kill -9``, so a stale file never blocks. Other checkouts and CI
 runners are not covered: CI uses ``concurrency:`` groups per team (see the README).
@@ -16,12 +17,22 @@ from pathlib import Path
 
 from gsctl.errors import UsageError
 
-LOCK_DIR = Path(".gsctl") / "lock"
+STATE_DIR = ".gsctl"
+
+
+def lock_dir(cwd: Path | None = None) -> Path:
+    """``.gsctl/lock`` in the nearest directory upward that has ``.gsctl/``, else in ``cwd``."""
+    here = (cwd or Path.cwd()).absolute()
+    for parent in [here, *here.parents]:
+        if (parent / STATE_DIR).is_dir():
+            return parent / STATE_DIR / "lock"
+    return here / STATE_DIR / "lock"
 
 
 @contextlib.contextmanager
-def apply_lock(team_id: int | None, root: Path = LOCK_DIR) -> Iterator[Path]:
+def apply_lock(team_id: int | None, root: Path | None = None) -> Iterator[Path]:
     """Hold the apply lock of ``team_id``; raise ``UsageError`` when another process has it."""
+    root = root or lock_dir()
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX: no local lock

@@ -6,12 +6,21 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
+from gsctl.api import kinds
 from gsctl.reconcile.changes import PlanOptions
 
 DEFAULT_RATE_LIMIT = 300.0  # requests per minute: the GetSales API's documented limit
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of KIND (``--kind``, and the KIND of ``--only KIND[/NAME]``): the
+    managed kinds, singular and plural."""
+    names = [n for k in kinds.MANAGED for n in (k.name, k.section)]
+    return [CompletionItem(n) for n in names if n.startswith(incomplete)]
 
 
 def api_options(func: F) -> F:
@@ -37,7 +46,10 @@ def api_options(func: F) -> F:
             help="Team id, or a name from settings.teams.",
         ),
         click.option(
-            "--emulator", is_flag=True, help="Use the embedded emulator (.gsctl/emulator.db)."
+            "--emulator",
+            is_flag=True,
+            help="Use the embedded emulator (.gsctl/emulator.db, found upward from here; "
+            "GSCTL_EMULATOR_DB overrides).",
         ),
         click.option(
             "--parallelism",
@@ -88,7 +100,11 @@ def api_options(func: F) -> F:
 def plan_options(func: F) -> F:
     decorators = [
         click.option(
-            "--only", multiple=True, metavar="KIND[/NAME]", help="Limit to a kind or one object."
+            "--only",
+            multiple=True,
+            metavar="KIND[/NAME]",
+            shell_complete=complete_kind,
+            help="Limit to a kind or one object.",
         ),
         click.option(
             "--prune", is_flag=True, help="Delete live objects that the manifests do not declare."

@@ -17,15 +17,19 @@ references and ``x-gsctl-max-count``. The rest is written here:
   payloads and webhook filters are not checked;
 - native pipeline stages (type other than ``custom``) answer 403 to PUT and DELETE;
 - deleting a flow deletes its versions; deleting a flow workspace keeps its flows and sets
-  their ``flow_workspace_uuid`` to null. Timeblocks need ``max`` > ``min``.
+  their ``flow_workspace_uuid`` to null. Timeblocks need ``max`` > ``min``; a schedule's
+  ``timezone`` must be an IANA zone name (``zoneinfo``; not checked where the system has
+  no time zone database).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import os
 import uuid as uuidlib
+import zoneinfo
 from typing import Any
 
 from gsctl.emulator import flows
@@ -318,10 +322,18 @@ def _guard_native(kind: str, obj: Obj) -> None:
         raise Problem(403, "Built-in pipeline stages cannot be changed or deleted.")
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
 def _check_schedule(fields: Obj) -> FieldErrors:
     schedule = fields.get("schedule")
     errors: FieldErrors = {}
     if isinstance(schedule, dict):
+        zone = schedule.get("timezone")
+        if isinstance(zone, str) and _time_zones() and zone not in _time_zones():
+            errors["schedule.timezone"] = ["is not a valid IANA time zone"]
         for i, block in enumerate(schedule.get("timeblocks") or []):
             if block["max"] <= block["min"]:
                 errors[f"schedule.timeblocks.{i}.max"] = ["must exceed min"]

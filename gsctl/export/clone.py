@@ -1,8 +1,10 @@
 """Copy one team's configuration onto another (``gsctl clone``). No click, no printing.
 
-Steps: :func:`resolve_teams` (ids, or names from ``settings.teams``), :func:`read_source`
-(fetch every kind of the source team), :func:`prepare` (export the source in memory, load it
-back as manifests, fetch the target, leave out what cannot be copied, plan). The command
+Steps: :func:`resolve_teams` (ids, or names from ``settings.teams``),
+:func:`gsctl.export.compare.read_team` (fetch every kind of the source team), :func:`prepare`
+(export the source in memory and load it back as manifests with
+:func:`gsctl.export.compare.team_manifests`, the same reading ``gsctl diff`` uses; fetch the
+target, leave out what cannot be copied, plan). The command
 shows the plan and applies it with :func:`gsctl.reconcile.workflow.apply_plan`.
 
 What cannot be copied is *skipped*, never created broken, and reported as :class:`Skip`:
@@ -21,29 +23,25 @@ against itself), so ``--prune`` never deletes it.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from gsctl.api import kinds
 from gsctl.api.client import Client
 from gsctl.api.refs import references_of
-from gsctl.errors import Diagnostic, ManifestError, UsageError
-from gsctl.export.dump import Export, Filter, export_live, fetch_plan, filter_kinds, selected
+from gsctl.errors import UsageError
+from gsctl.export.compare import Key, team_manifests
+from gsctl.export.dump import Export, Filter, export_live, filter_kinds, selected
 from gsctl.manifests.files import find_files
 from gsctl.manifests.interpolate import is_env_reference
 from gsctl.manifests.loader import load_file
-from gsctl.manifests.validate import load_desired
 from gsctl.model import Desired, Resource, Secret, Settings
 from gsctl.reconcile import workflow
 from gsctl.reconcile.flowops import check_transition
 from gsctl.reconcile.live import LiveState, fetch
 from gsctl.reconcile.plan import build_plan, compare, desired_digest, fetch_kinds
 from gsctl.reconcile.usage import reader
-
-Key = tuple[str, str]  # (kind, name) as references name objects
 
 
 @dataclass(frozen=True)
@@ -101,12 +99,6 @@ def _teams(files: Sequence[str]) -> dict[str, int]:
     return {}
 
 
-def read_source(cfg: workflow.RunConfig, client: Client) -> LiveState:
-    """Every managed kind of the source team, flow steps and the names references use."""
-    wanted, steps_for = fetch_plan([k.name for k in kinds.MANAGED])
-    return fetch(client, wanted, steps_for=steps_for, parallelism=cfg.parallelism)
-
-
 def export_selected(source: LiveState, filters: Sequence[Filter], schema_ref: str) -> Export:
     """The copied objects as ``gsctl export`` would write them (for ``clone --out``)."""
     return export_live(source, filter_kinds(filters), schema_ref=schema_ref, filters=filters)
@@ -125,8 +117,7 @@ def prepare(
 ) -> Prepared:
     """Plan the copy of ``source`` (filtered) onto the team of ``client``."""
     scope = filter_kinds(filters)
-    broken = _unexportable(source, source_team)
-    desired = _load(source, broken, env, source_team)
+    desired, broken = team_manifests(source, source_team, env)
     chosen = [r for k in scope for r in desired.by_kind(k) if selected(filters, k, r.name)]
     chosen += [
         r
@@ -152,72 +143,6 @@ def prepare(
         usage=reader(client),
     )
     return Prepared(workflow.Planned(plan, desired, live, team_id), skipped)
-
-
-# --- what cannot be exported ------------------------------------------------------------------
-
-
-def _unexportable(source: LiveState, team: int) -> dict[Key, str]:
-    """Objects holding a dangling reference, and every object referencing them: they
-    cannot be written as valid manifests."""
-    from gsctl.export.dump import dangling
-
-    out: dict[Key, str] = {}
-    for r in _everything(source):
-        problems = dangling(r)
-        if problems:
-            out[(r.kind, r.name)] = f"{problems[0]} in team {team}"
-    return _close(source, out)
-
-
-def _everything(source: LiveState) -> list[Resource]:
-    return [r for k in kinds.MANAGED for r in source.resources.get(k.name, [])]
-
-
-def _close(source: LiveState, out: dict[Key, str]) -> dict[Key, str]:
-    """``out`` plus (transitively) every source object that references one of them."""
-    changed = True
-    while changed:
-        changed = False
-        for r in _everything(source):
-            if (r.kind, r.name) in out:
-                continue
-            hit = sorted(references_of(r.kind, r.fields) & set(out))
-            if hit:
-                kind, name = hit[0]
-                out[(r.kind, r.name)] = f'depends on {kind} "{name}", which cannot be copied'
-                changed = True
-    return out
-
-
-def _load(source: LiveState, broken: dict[Key, str], env: Mapping[str, str], team: int) -> Desired:
-    """The source's export without ``broken``, written to a temporary directory and loaded
-    like manifests (an unset ``${env:...}`` stays written as it is inside its
-    :class:`Secret`). An object the manifest checks reject (say, a flow graph gsctl's rules
-    refuse) is added to ``broken`` with its dependants, and the rest is loaded again."""
-    while True:
-        exported = export_live(source, [k.name for k in kinds.MANAGED], skip=set(broken))
-        with tempfile.TemporaryDirectory(prefix="gsctl-clone-") as tmp:
-            for name, text in exported.files.items():
-                (Path(tmp) / name).write_text(text, encoding="utf-8")
-            try:
-                return load_desired([tmp], env=env, strict_env=False)
-            except ManifestError as exc:
-                errors = [
-                    replace(d, path=_relabel(d, tmp, team))
-                    for d in exc.diagnostics
-                    if d.severity == "error"
-                ]
-        rejected = {(d.kind, d.name): d.message for d in errors if d.kind}
-        if not rejected or any(not d.kind for d in errors) or set(rejected) & set(broken):
-            raise ManifestError(errors)
-        for key, message in rejected.items():
-            broken[key] = f"not valid as a manifest ({message})"
-        _close(source, broken)
-
-
-def _relabel(d: Diagnostic, tmp: str, team: int) -> str:
-    return d.path.replace(tmp, f"<export of team {team}>")
 
 
 # --- what cannot be copied ----------------------------------------------------------------------

@@ -8,8 +8,10 @@ the run (:class:`gsctl.manifests.run.Run`); none raises.
 from __future__ import annotations
 
 import difflib
+import functools
 import unicodedata
 import urllib.parse
+import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
@@ -108,14 +110,34 @@ def _check_references(run: Run) -> None:
     for item in _named(run):
         names.setdefault(item.resource.kind, set()).add(item.resource.key)
         display.setdefault(item.resource.kind, []).append(item.resource.name)
+    unsure = _unsure_kinds(run)
     for item in run.items:
         for sub, target, value in _references(item.resource):
             if isinstance(value, Secret):
                 run.item_error(item, sub, NO_ENV)
             elif isinstance(value, str):
-                msg = _unknown_reference(target, value, names, display)
+                complete = not run.unparsed and target not in unsure
+                msg = _unknown_reference(target, value, names, display, complete)
                 if msg:
                     run.item_error(item, sub, msg)
+
+
+def _unsure_kinds(run: Run) -> set[str]:
+    """Kinds whose declarations are not all known, because a section is not a list of
+    mappings or an item has no usable name (already an error): a reference to one of them
+    is not reported as unknown, which would be a false second error."""
+    named = {id(i) for i in _named(run)}
+    out = {i.resource.kind for i in run.items if id(i) not in named}
+    for doc in run.docs:
+        for section, value in doc.data.items():
+            kind = kinds.BY_SECTION.get(section)
+            if kind is None:
+                continue
+            if value is None:  # an empty section
+                continue
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                out.add(kind.name)
+    return out
 
 
 def _references(r: Resource) -> Iterator[tuple[Path, str, Any]]:
@@ -156,9 +178,15 @@ def _get(value: Any, path: Path) -> Any:
 
 
 def _unknown_reference(
-    target: str, value: str, names: dict[str, set[tuple[str, ...]]], display: dict[str, list[str]]
+    target: str,
+    value: str,
+    names: dict[str, set[tuple[str, ...]]],
+    display: dict[str, list[str]],
+    complete: bool = True,
 ) -> str | None:
-    """The message for a reference to an undeclared object, or None when it is fine."""
+    """The message for a reference to an undeclared object, or None when it is fine. When
+    not ``complete`` (a file could not be read as YAML, so what it declares is unknown), only
+    a malformed reference is reported, never an "unknown" one."""
     kind = kinds.KINDS[target]
     what = target.replace("_", " ")
     if target == "pipeline_stage":
@@ -166,9 +194,11 @@ def _unknown_reference(
         if obj not in ("lead", "company"):
             msg = f'pipeline stage "{value}" reads as object "{obj}", which is not lead or company'
             return msg + f' (for a lead stage whose name has a "/", write "lead/{value}")'
-        if stage in kinds.NATIVE_STAGE_NAMES:
+        if stage in kinds.NATIVE_STAGE_NAMES or not complete:
             return None
         fields = {"object": obj, "name": stage}
+    elif not complete:
+        return None
     else:
         fields = {"name": value}
     if kinds.natural_key(kind, fields) in names.get(target, set()):
@@ -210,6 +240,7 @@ def _check_values(run: Run) -> None:
                 run.item_error(item, (field_name,), "must be an absolute http(s) URL")
         if r.kind == "flow":
             _check_timeblocks(run, item)
+            _check_timezone(run, item)
 
 
 def _is_http_url(value: Any) -> bool:
@@ -219,6 +250,23 @@ def _is_http_url(value: Any) -> bool:
         return False
     parts = urllib.parse.urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+@functools.cache
+def time_zones() -> frozenset[str]:
+    """The IANA zone names this system knows (empty without a time zone database)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _check_timezone(run: Run, item: Item) -> None:
+    schedule = item.resource.fields.get("schedule")
+    zone = schedule.get("timezone") if isinstance(schedule, dict) else None
+    if not isinstance(zone, str) or not zone or not time_zones() or zone in time_zones():
+        return
+    msg = f'"{zone}" is not an IANA time zone name (such as "Europe/Berlin" or "UTC")'
+    close = difflib.get_close_matches(zone, sorted(time_zones()), n=1)
+    msg += f' (did you mean "{close[0]}"?)' if close else ""
+    run.item_error(item, ("schedule", "timezone"), msg)
 
 
 def _check_timeblocks(run: Run, item: Item) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Sequence
 
@@ -49,22 +50,34 @@ def _walk(top: str, skipped: list[str]) -> list[str]:
     return out
 
 
-def read_text(path: str) -> tuple[str | None, str]:
-    """``(text, "")``, or ``(None, why)`` when the file is unreadable, larger than
-    :data:`MAX_FILE_BYTES`, binary (a NUL byte) or not UTF-8 (a BOM is allowed)."""
+Position = tuple[int, int]  # 1-based line and column
+
+
+def read_text(path: str) -> tuple[str | None, str, Position]:
+    """``(text, "", (1, 1))``, or ``(None, why, where)`` when the file is unreadable, larger
+    than :data:`MAX_FILE_BYTES`, binary (a NUL byte) or not UTF-8 (a BOM is allowed; ``where``
+    is the line and column of the first invalid byte)."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        return None, f"cannot read file: {exc.strerror}"
+        return None, f"cannot read file: {exc.strerror}", (1, 1)
     if len(raw) > MAX_FILE_BYTES:
-        return (
-            None,
-            f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refusing to load it",
-        )
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        return None, f"file is larger than {limit} MiB; refusing to load it", (1, 1)
     if b"\0" in raw:
-        return None, "binary file (contains a NUL byte); expected YAML text"
+        return None, "binary file (contains a NUL byte); expected YAML text", (1, 1)
     try:
-        return raw.decode("utf-8-sig"), ""
+        return raw.decode("utf-8-sig"), "", (1, 1)
     except UnicodeDecodeError as exc:
-        return None, f"file is not UTF-8 text (invalid byte at offset {exc.start})"
+        start = exc.start + (3 if raw.startswith(codecs.BOM_UTF8) else 0)  # after the BOM
+        line, column = byte_position(raw, start)
+        why = f"file is not UTF-8 text (invalid byte 0x{raw[start]:02x} at line {line}, "
+        return None, why + f"column {column})", (line, column)
+
+
+def byte_position(raw: bytes, offset: int) -> Position:
+    """Line and column (in characters, as editors count them) of the byte at ``offset``."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    before = raw[start:offset].decode("utf-8-sig" if start == 0 else "utf-8", errors="replace")
+    return raw.count(b"\n", 0, offset) + 1, len(before) + 1

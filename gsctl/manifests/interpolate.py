@@ -6,7 +6,8 @@ Syntax, inside any string value of an item's fields (mapping keys, ``renamed_fro
 - ``${env:NAME}``: the environment variable NAME. A string that uses one becomes a
   :class:`~gsctl.model.Secret` as a whole, so it is never printed (plans show
   ``(sensitive)``). Unset: an error when ``strict_env`` (plan, apply), else a warning
-  (validate) and the string is left as written.
+  (validate) and the string is left as written; either way with a did-you-mean among the
+  names of the set variables (never their values).
 - ``${var:NAME}``: ``settings.vars`` for the team: the team's own section overrides
   ``default``. Values are inserted as text (``true``/``false`` for booleans); a value may
   itself use ``${var:OTHER}``, and a cycle (``a`` uses ``b`` uses ``a``) is an error.
@@ -17,6 +18,7 @@ NAME is ``[A-Za-z_][A-Za-z0-9_]*``. Results are always strings.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -139,12 +141,24 @@ def _env(name: str, ctx: Context, path: Path, result: Result) -> str | None:
     if name in ctx.env:
         register_sensitive(ctx.env[name])  # masked in every output from now on
         return ctx.env[name]
+    hint = did_you_mean(name, ctx.env)
     if ctx.strict_env:
-        result.problems.append((path, "error", f"environment variable {name} is not set"))
+        result.problems.append((path, "error", f"environment variable {name} is not set{hint}"))
     else:
-        msg = f"environment variable {name} is not set (plan and apply will fail)"
+        msg = f"environment variable {name} is not set{hint} (plan and apply will fail)"
         result.problems.append((path, "warning", msg))
     return None
+
+
+def did_you_mean(name: str, env: Mapping[str, str]) -> str:
+    """`` (did you mean OTHER?)`` for the set variable whose name is closest to ``name``
+    (names only: a value is never looked at), or ``""``."""
+    names = [n for n in env if _REF.fullmatch(f"env:{n}")]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.8)
+    if not close:
+        folded = [n for n in names if n.casefold() == name.casefold()]
+        close = folded[:1]
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _var(name: str, ctx: Context, path: Path, result: Result) -> str | None:

@@ -21,7 +21,7 @@ Limits, per file (a file beyond one is refused with a message naming the limit):
 - ``MAX_ALIAS_VALUES``: 250,000 values copied through aliases (one alias of a huge subtree
   used many times). Values written out in the file are bounded by its size.
 - Text must be UTF-8 (a BOM is allowed) with no NUL byte; anything else is reported as one
-  error at line 1, column 1.
+  error (at the first invalid byte for non-UTF-8 text, else at line 1, column 1).
 """
 
 from __future__ import annotations
@@ -152,9 +152,9 @@ def _compose_fast(text: str) -> Any:
 def load_file(path: str) -> tuple[Document | None, list[Problem]]:
     """Read one manifest file. Returns ``(None, [problem])`` when it cannot be read as YAML
     (the problem carries an origin); else the document and any non-fatal problems."""
-    text, why = read_text(path)
+    text, why, (line, column) = read_text(path)
     if text is None:
-        return None, [Problem((), why, origin=Origin(path, 1, 1))]
+        return None, [Problem((), why, origin=Origin(path, line, column))]
     return load_text(text, path)
 
 

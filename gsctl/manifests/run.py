@@ -37,6 +37,7 @@ class Run:
     items: list[Item] = field(default_factory=list)
     out: list[Diagnostic] = field(default_factory=list)
     raw: list[tuple[Document, Problem]] = field(default_factory=list)  # labelled at the end
+    unparsed: list[str] = field(default_factory=list)  # files that could not be read as YAML
 
     def item_error(
         self, item: Item, sub: Path, message: str, severity: str = "error", *, prefix: bool = True

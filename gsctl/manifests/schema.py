@@ -79,6 +79,14 @@ def load_schema(kind: str | None) -> dict[str, Any]:
     return copy.deepcopy(_schemas()[f"{name}.schema.json"])
 
 
+def schema_files() -> dict[str, str]:
+    """The published schema files as written on disk, by file name (``manifest.schema.json``
+    and one per kind): what ``gsctl schema --write`` and ``gsctl export`` copy."""
+    folder = resources.files("gsctl") / "schemas"
+    names = [MANIFEST_SCHEMA] + [f"{k}.schema.json" for k in schema_names()]
+    return {n: (folder / n).read_text(encoding="utf-8") for n in names}
+
+
 @functools.cache
 def _schemas() -> dict[str, dict[str, Any]]:
     folder = resources.files("gsctl") / "schemas"
@@ -189,7 +197,7 @@ def _value_message(err: ValidationError, path: Path, *, hide: bool) -> str:
     v, value, schema = err.validator, err.instance, err.schema
     shown = "" if hide else f" (got {_show(value)})"
     if v == "type":
-        return _type_message(err.validator_value, value, path)
+        return _type_message(err.validator_value, value, path, schema.get("enum"))
     if v == "const" and path == ("version",):
         return f"must be 1{shown}"
     if v == "enum":
@@ -212,11 +220,15 @@ def _value_message(err: ValidationError, path: Path, *, hide: bool) -> str:
     return f"invalid value (fails the schema's '{v}' rule)"
 
 
-def _type_message(expected: Any, value: Any, path: Path) -> str:
+def _type_message(expected: Any, value: Any, path: Path, allowed: Any = None) -> str:
+    """What a value of the wrong type should be; for an enum field, the allowed values
+    (a "quote it" hint only when the quoted value would be one of them)."""
     names = [expected] if isinstance(expected, str) else list(expected)
     want = " or ".join(_TYPE_WORDS.get(n, n) for n in names)
     got = _json_type(value)
     msg = f"expected {want}, got {_TYPE_WORDS.get(got, got)}"
+    if isinstance(allowed, list) and _as_written(value) not in [str(a) for a in allowed]:
+        return f"{msg}; must be one of: {', '.join(str(a) for a in allowed)}"
     if isinstance(value, bool) and "string" in names:
         if path and path[-1] == "status":
             word = "on" if value else "off"
@@ -229,6 +241,13 @@ def _type_message(expected: Any, value: Any, path: Path) -> str:
     if isinstance(value, int | float) and "string" in names:
         return f"{msg}; quote it to make it a string"
     return msg
+
+
+def _as_written(value: Any) -> str:
+    """A scalar as YAML text would spell it unquoted (``on`` for a YAML 1.1 true)."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value) if isinstance(value, int | float | str) else ""
 
 
 def _enum_message(allowed: list[Any], value: Any, path: Path, shown: str) -> str:

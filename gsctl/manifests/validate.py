@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from gsctl import errors
@@ -100,7 +101,7 @@ def _run(
         _build_items(run, doc, ctx)
     _label_raw(run)
     checks.check_all(run)
-    diagnostics = sorted(set(run.out))
+    diagnostics = errors.ordered(run.out)
     if any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
     sections = {s for d in run.docs for s in d.data if s in kinds.BY_SECTION}
@@ -117,7 +118,10 @@ def _run(
 def _load(run: Run, path: str) -> None:
     doc, problems = loader.load_file(path)
     if doc is None:
-        run.out.extend(diag(p.origin or Origin(path, 1, 1), p.message) for p in problems)
+        run.unparsed.append(path)
+        for p in problems:
+            d = diag(p.origin or Origin(path, 1, 1), p.message)
+            run.out.append(replace(d, parse=True))
         return
     run.raw.extend((doc, p) for p in problems)
     run.raw.extend((doc, p) for p in schema.check(doc.data))

@@ -156,6 +156,8 @@ class Plan:
     manifests: dict[str, Any] = field(default_factory=dict)  # paths and digest
     violations: list[Violation] = field(default_factory=list)
     duplicates: list[list[Resource]] = field(default_factory=list)  # live objects sharing a key
+    shows_usage: bool = True  # False when shown as a comparison (gsctl diff)
+    team_name: str | None = None  # the team's name in settings.teams (shown, not in the file)
 
     def __post_init__(self) -> None:
         self.changes.sort(key=lambda c: c.sort_key)

@@ -247,6 +247,7 @@ def build_plan(
         scope=scope,
         manifests=manifests or {},
         duplicates=dupes,
+        team_name=next((n for n, i in desired.settings.teams.items() if i == team_id), None),
     )
     plan.violations = check_gates(plan, desired, live, options)
     return plan
@@ -285,6 +286,14 @@ def check_duplicates(
 def duplicate_line(group: list[Resource]) -> str:
     uuids = ", ".join(str(r.uuid) for r in group)
     return f'{group[0].kind} "{group[0].name}": {len(group)} objects ({uuids})'
+
+
+def compare_kind(kind: str, new: list[Resource], old: list[Resource]) -> tuple[list[Change], int]:
+    """The changes that turn ``old`` into ``new`` (creates, updates, replaces and deletes;
+    secrets not compared) and the number of unchanged pairs: the core of ``gsctl diff``."""
+    acc = _Sides()
+    _plan_kind(kind, new, old, True, False, acc)
+    return acc.changes, len(acc.same)
 
 
 @dataclass

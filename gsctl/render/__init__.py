@@ -1,5 +1,5 @@
-"""Showing: plans as text, JSON and Markdown (:mod:`.plan`), apply progress and reports
-(:mod:`.report`). Pure: no I/O, no API calls.
+"""Showing: plans as text, JSON and Markdown (:mod:`.plan`), comparisons shown like plans
+(:mod:`.diff`), apply progress and reports (:mod:`.report`). Pure: no I/O, no API calls.
 
 May import :mod:`gsctl.reconcile` (the plan's value types), :mod:`gsctl.model` and
 :mod:`gsctl.errors`.

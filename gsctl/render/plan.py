@@ -7,6 +7,7 @@ Secrets never reach any output: :class:`~gsctl.reconcile.diff.FieldChange` and
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
 
 from gsctl.errors import printable
@@ -86,6 +87,24 @@ def summary_text(plan: Plan) -> str:
     )
 
 
+def host_of(api_url: str) -> str:
+    """The host (and port) of an API URL, without credentials or path."""
+    parts = urllib.parse.urlsplit(api_url)
+    return parts.netloc.rpartition("@")[2] if parts.netloc else api_url
+
+
+def target_text(plan: Plan) -> str:
+    """Where the plan was made: the API host and the team (id and settings.teams name)."""
+    host = host_of(plan.api_url)
+    if plan.team_id is None:
+        team = "the API key's default team"
+    else:
+        team = f"team {plan.team_id}" + (
+            f" ({printable(plan.team_name)})" if plan.team_name else ""
+        )
+    return f"{host}, {team}"
+
+
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
 
@@ -95,11 +114,11 @@ def usage_text(c: Change) -> str:
     return (c.usage or NOT_READ).text(c.kind)
 
 
-def change_header(c: Change) -> str:
+def change_header(c: Change, *, usage: bool = True) -> str:
     extra = ""
     if c.action == "replace":
         extra = f" (create-only: {', '.join(sorted(c.field_names()))})"
-    if c.destructive:
+    if usage and c.destructive:
         extra += f"  ({usage_text(c)})"
     return f'{SYMBOLS[c.action]} {c.kind} "{printable(c.name)}"{extra}'
 
@@ -126,11 +145,22 @@ def _messages(violations: list[Violation]) -> list[str]:
     return [v.message for v in violations]
 
 
-def plan_text(plan: Plan, *, color: bool = False) -> str:
-    """Terraform-like text: one block per change, unmanaged objects, gates, summary."""
-    lines: list[str] = []
+NO_CHANGES = "No changes. The workspace matches the manifests."
+
+
+def plan_text(
+    plan: Plan,
+    *,
+    color: bool = False,
+    header: str | None = None,
+    empty: str = NO_CHANGES,
+    summary: str | None = None,
+) -> str:
+    """Terraform-like text: the target (or ``header``), one block per change, unmanaged
+    objects, gates, summary (or ``summary``; ``empty`` when nothing changes)."""
+    lines: list[str] = [header or f"Target: {target_text(plan)}", ""]
     for c in plan.changes:
-        lines.append(_paint(change_header(c), COLORS[c.action], color))
+        lines.append(_paint(change_header(c, usage=plan.shows_usage), COLORS[c.action], color))
         shown = c.fields if c.action != "delete" else []
         lines.extend(f"      {line}" for f in shown for line in field_lines(f, c.action))
         lines.extend(f"      steps: {step_line(s)}" for s in c.steps)
@@ -146,8 +176,8 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
         mark = "-" if title.startswith("Data loss") else "!"
         lines.extend(f"  {mark} {m}" for m in messages)
     if not plan.changes:
-        lines.append("No changes. The workspace matches the manifests.")
-    lines.append(summary_text(plan))
+        lines.append(empty)
+    lines.append(summary or summary_text(plan))
     return "\n".join(lines) + "\n"
 
 
@@ -168,11 +198,21 @@ def _md_change(c: Change) -> list[str]:
     return lines
 
 
-def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
-    """PR comment: summary table, one collapsible section per kind, under ``limit`` chars."""
+def plan_markdown(
+    plan: Plan,
+    *,
+    limit: int = COMMENT_LIMIT,
+    title: str = "gsctl plan",
+    header: str | None = None,
+    empty: str = NO_CHANGES,
+) -> str:
+    """PR comment: title, target (or ``header``), summary table, one collapsible section per
+    kind, under ``limit`` chars."""
     s = plan.summary
     head = [
-        "### gsctl plan",
+        f"### {title}",
+        "",
+        _md_escape(header or f"Target: {target_text(plan)}"),
         "",
         "| create | update | replace | delete | unchanged | unmanaged |",
         "|---:|---:|---:|---:|---:|---:|",
@@ -185,7 +225,7 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
         head.extend(f"- {_md_escape(m)}" for m in messages)
         head.append("")
     if not plan.changes:
-        head.append("No changes. The workspace matches the manifests.")
+        head.append(empty)
     head.extend(_md_usage_table(plan))
     sections = _md_sections(plan)
     return _fit(head, sections, limit)
@@ -193,6 +233,8 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
 
 def _md_usage_table(plan: Plan) -> list[str]:
     """Every delete and replace with what it takes with it (the usage column)."""
+    if not plan.shows_usage:
+        return []
     rows = [c for c in plan.changes if c.destructive]
     if not rows:
         return []

@@ -210,3 +210,19 @@ def test_deleting_a_flow_removes_its_versions(
     assert api.delete(f"/flows/api/flows/{flow['uuid']}").status_code == 204
     assert api.get(f"/flows/api/flows/{flow['uuid']}/flow-versions").status_code == 404
     assert [v["flow_uuid"] for v in emulator.store.objects(1, "flow_version")] == [other["uuid"]]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlinn", "Mars/Olympus", "../etc/passwd"])
+def test_unknown_time_zone_is_422(api: httpx.Client, zone: str) -> None:
+    body = {**FLOW, "schedule": {"timezone": zone, "timeblocks": []}}
+    r = api.post("/flows/api/flows", json=body)
+    assert r.status_code == 422, r.text
+    assert set(r.json()["error"]["data"]) == {"schedule.timezone"}
+    ok = api.post(
+        "/flows/api/flows",
+        json={**body, "schedule": {**body["schedule"], "timezone": "Europe/Berlin"}},
+    )
+    assert ok.status_code == 201, ok.text
+    created = ok.json()
+    r = api.put(f"/flows/api/flows/{created['uuid']}", json={"schedule": body["schedule"]})
+    assert r.status_code == 422, r.text

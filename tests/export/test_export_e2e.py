@@ -162,7 +162,7 @@ def export(emulator: Any, out: Path, *args: str, team: int = 1) -> str:
 
 
 def read_all(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
 
 
 # --- tests ------------------------------------------------------------------------------------

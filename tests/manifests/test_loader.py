@@ -231,18 +231,33 @@ def test_file_size_limit(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "message"),
+    ("raw", "where", "message"),
     [
-        (b"version: 1\nname: Caf\xe9\n", "file is not UTF-8 text (invalid byte at offset 20)"),
-        (b"version: 1\n\x00\x01", "binary file (contains a NUL byte); expected YAML text"),
-        (b"\xff\xfe\x00v\x00e\x00r", "binary file (contains a NUL byte); expected YAML text"),
+        # "name: Caf" is 9 characters, so the bad byte is at column 10 of line 2
+        (b"version: 1\nname: Caf\xe9\n", "2:10", "invalid byte 0xe9 at line 2, column 10"),
+        # columns count characters, not bytes: "é" (2 bytes) is one column; a BOM none
+        (
+            b"\xef\xbb\xbfversion: 1\nname: \xc3\xa9t\xc3\xa9\x80\n",
+            "2:10",
+            "invalid byte 0x80 at line 2, column 10",
+        ),
+        (b"\xef\xbb\xbfab\xe9: 1\n", "1:3", "invalid byte 0xe9 at line 1, column 3"),
+        (b"\xe9version: 1\n", "1:1", "invalid byte 0xe9 at line 1, column 1"),
+        (b"version: 1\n\x00\x01", "1:1", "binary file (contains a NUL byte); expected YAML text"),
+        (
+            b"\xff\xfe\x00v\x00e\x00r",
+            "1:1",
+            "binary file (contains a NUL byte); expected YAML text",
+        ),
     ],
 )
-def test_undecodable_files(tmp_path: Path, raw: bytes, message: str) -> None:
+def test_undecodable_files(tmp_path: Path, raw: bytes, where: str, message: str) -> None:
     path = write(tmp_path / "f.yaml", raw)
     doc, problems = manifest.load_file(path)
     assert doc is None
-    assert [(str(p.origin), p.message) for p in problems] == [(f"{path}:1:1", message)]
+    if message.startswith("invalid byte"):
+        message = f"file is not UTF-8 text ({message})"
+    assert [(str(p.origin), p.message) for p in problems] == [(f"{path}:{where}", message)]
 
 
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:

@@ -64,15 +64,16 @@ def test_invalid_fixture(case: str) -> None:
 @pytest.mark.parametrize(
     ("case", "message"),
     [
-        ("non_utf8.yaml", "file is not UTF-8 text (invalid byte at offset 30)"),
-        ("nul_byte.yaml", "binary file (contains a NUL byte); expected YAML text"),
+        # byte 30 is the 0xe9 after "  - name: Caf" (13 characters) on line 3
+        ("non_utf8.yaml", "3:14: file is not UTF-8 text (invalid byte 0xe9 at line 3, column 14)"),
+        ("nul_byte.yaml", "1:1: binary file (contains a NUL byte); expected YAML text"),
     ],
 )
 def test_binary_fixtures(case: str, message: str) -> None:
     path = str(INVALID / case)
     desired, diagnostics = validate_paths([path], env={})
     assert desired is None
-    assert [str(d) for d in diagnostics] == [f"{path}:1:1: {message}"]
+    assert [str(d) for d in diagnostics] == [f"{path}:{message}"]
 
 
 def test_flow_graph_problems_are_located_in_the_flow() -> None:

@@ -73,10 +73,12 @@ def sample_plan() -> Plan:
         ("tag",),
         {"paths": ["."], "digest": "sha256:def"},
         [Violation("replace", 'template "Intro" must be replaced', overridable=False)],
+        team_name="prod",
     )
 
 
 def test_text_golden() -> None:
+    # First the target (host of api_url, team id and its settings.teams name), a blank line.
     # Order: level 1 llm, level 2 tag, level 3 template, level 4 flow, level 5 webhook.
     expected = (GOLDEN / "plan.txt").read_text()
     assert render.plan_text(sample_plan()) == expected
@@ -128,3 +130,14 @@ def test_names_with_control_characters_are_escaped() -> None:
     for text in (render.plan_text(plan), render.plan_markdown(plan)):
         assert "\x1b" not in text
         assert '+ tag "Warm\\n+ tag "forged"\\x1b[2J"' in text
+
+
+def test_target_names_host_and_team_without_credentials_or_path() -> None:
+    plan = sample_plan()
+    plan.api_url = "https://user:pw@api.example.com:8443/v1"
+    plan.team_name = None
+    assert render.plan_text(plan).splitlines()[0] == "Target: api.example.com:8443, team 7430"
+    plan.team_id = None
+    first = render.plan_markdown(plan).splitlines()[2]
+    assert first == "Target: api.example.com:8443, the API key's default team"
+    assert "pw" not in render.plan_text(plan)
