@@ -153,6 +153,20 @@ class StalePlanError(GsctlError):
     exit_code = ExitCode.STALE
 
 
+class UnexpectedAnswerError(ApiError):
+    """A 2xx answer gsctl cannot read safely (the contract guard): nothing is planned or
+    written from it. The message names the endpoint, the field, what was expected and what
+    came (a type, never the value)."""
+
+    def __init__(self, method: str, path: str, field: str, expected: str, got: str) -> None:
+        self.field = field
+        self.expected = expected
+        self.got = got
+        super().__init__(0, "unexpected_answer", "", method=method, path=path)
+        where = f"{field}: " if field else ""
+        self.message = f"{method} {path}: unexpected answer: {where}expected {expected}, got {got}"
+
+
 class Interrupted(GsctlError):
     """Ctrl-C: exit 1 when no write was sent yet, else 5 (the workspace may have changed)."""
 

@@ -66,6 +66,62 @@ def api(emulator: EmulatorServer, client_for: Callable[..., httpx.Client]) -> ht
     return client_for(emulator)
 
 
+class StubApi:
+    """A tiny HTTP server on 127.0.0.1 answering canned JSON, for shapes the emulator never
+    produces. ``answers[(method, path)] = (status, body)``; a body of ``None`` is sent empty.
+    Unknown GETs answer an empty list page; anything else 404. ``requests`` logs
+    (method, path) pairs."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+        import threading
+
+        self.answers: dict[tuple[str, str], tuple[int, Any]] = {}
+        self.requests: list[tuple[str, str]] = []
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                path = self.path.split("?", 1)[0]
+                stub.requests.append((self.command, path))
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                default = (200, {"data": []}) if self.command == "GET" else (404, None)
+                status, body = stub.answers.get((self.command, path), default)
+                raw = b"" if body is None else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [r for r in self.requests if r[0] != "GET"]
+
+
+@pytest.fixture
+def stub_api() -> Iterator[StubApi]:
+    stub = StubApi()
+    yield stub
+    stub.stop()
+
+
 class StubServer:
     """A tiny HTTP server on 127.0.0.1 for hostile answers the emulator never gives.
 

@@ -31,7 +31,7 @@ class Result:
 def run(emulator: Any, *args: str, env: dict[str, str] | None = None, team: str = "1") -> Result:
     """Run ``gsctl ARGS`` against ``emulator``; plan/apply get the API options added."""
     argv = list(args)
-    if argv and argv[0] in ("plan", "apply", "export", "clone"):
+    if emulator is not None and argv and argv[0] in ("plan", "apply", "export", "clone", "doctor"):
         argv += ["--api-url", emulator.url, "--api-key", KEY, "--rate-limit", "60000"]
         if team and argv[0] != "clone":
             argv += ["--team", team]
@@ -67,3 +67,17 @@ def plan_json(emulator: Any, path: Path, *extra: str) -> dict[str, Any]:
     result = run(emulator, "plan", str(path), "--format", "json", *extra)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+def precreated_stages(emulator: Any) -> list[str]:
+    """Names (``lead/...``) of the custom stages a new team starts with under the emulator's
+    dialect: none under ``contract``, GetSales' 6 under ``real``."""
+    if not emulator.dialect.precreated_stages:
+        return []
+    return sorted(
+        f"lead/{n}"
+        for n in (
+            *("Opportunity", "Bad Timing", "Unresponsive"),
+            *("Not Interested", "Do Not Contact", "Bad Data"),
+        )
+    )

@@ -49,13 +49,27 @@ class PageGuard:
     count: int = 0  # items read
     totals: list[int] = field(default_factory=list)  # ``total`` of each page that had one
 
-    def add(self, items: list[Any], page: dict[str, Any]) -> None:
+    def check_complete(self, page: dict[str, Any], read: int) -> None:
+        """A page brought only objects already read (a server that ignores ``offset``): the
+        list is complete unless a reported ``total`` says more objects exist."""
+        total = page.get("total")
+        if isinstance(total, int) and not isinstance(total, bool) and read < total:
+            raise RepeatedPageError(
+                0,
+                "bad_response",
+                f"page {self.pages + 1} repeats objects already read while total {total} "
+                f"says {total - read} more exist; the server's paging does not advance",
+                method="GET",
+                path=self.path,
+            )
+
+    def add(self, items: list[Any], page: dict[str, Any], key: str = "uuid") -> None:
         """Record a page's items and ``total``; raise when paging must stop."""
         self.pages += 1
         total = page.get("total")
         if isinstance(total, int) and not isinstance(total, bool):
             self.totals.append(total)
-        uuids = [str(o.get("uuid")) for o in items if isinstance(o, dict) and "uuid" in o]
+        uuids = [str(o.get(key)) for o in items if isinstance(o, dict) and key in o]
         repeated = sorted(set(uuids) & self.seen)
         if repeated:
             raise RepeatedPageError(

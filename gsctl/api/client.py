@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 
 from gsctl import errors
-from gsctl.api import kinds, wire
+from gsctl.api import guard, kinds, wire
 from gsctl.api.bounds import PageGuard, ReadLimits, RepeatedPageError, WaitBudget, bad_answer
 from gsctl.api.ratelimit import RateLimiter
 from gsctl.model import redact, register_sensitive
@@ -189,61 +189,70 @@ class Client:
 
     # ----- public calls -------------------------------------------------------------------
 
-    def list_all(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    def list_all(
+        self, path: str, params: dict[str, str] | None = None, *, key: str = "uuid"
+    ) -> list[dict[str, Any]]:
         """Every object of a list endpoint: pages of ``MAX_PAGE`` by offset, oldest first.
 
-        Stops when ``has_more`` is false (else when ``offset`` reaches ``total``, else on a
-        short page). A bare JSON array is taken as the whole list. A list that changed while
-        it was read (``total`` moved, or differs from the uuids read) is read again, at most
-        ``limits.list_attempts`` times; hostile paging raises (see :class:`PageGuard`).
+        A page is ``{data: [...]}`` or a bare array. Stops when ``has_more`` is false (else
+        when ``offset`` reaches ``total``, else on a short page), or when a page brings only
+        objects already seen (a server that ignores ``offset``). Every item must be an object
+        with an identity, ``key`` (:mod:`gsctl.api.guard`).
+        A list that changed while it was read (``total`` moved, or differs from the objects
+        read) is read again, at most ``limits.list_attempts`` times; hostile paging raises
+        (see :class:`~gsctl.api.bounds.PageGuard`).
         """
         attempts = max(1, self.limits.list_attempts)
         for attempt in range(1, attempts + 1):
-            guard = PageGuard(path, self.limits.max_pages)
+            pages = PageGuard(path, self.limits.max_pages)
             try:
-                items = self._list_pages(path, params, guard)
+                items = self._list_pages(path, params, pages, key)
             except RepeatedPageError as exc:  # objects shifted forward, or a broken server
                 if attempt == attempts:
                     raise
                 self._emit(f"{exc}; reading it again ({attempt}/{attempts})")
                 continue
-            if guard.consistent:
+            if pages.consistent:
                 return items
             self._emit(
-                f"GET {path}: the list changed while it was read (total {guard.totals[-1]}, "
-                f"{guard.count} read); reading it again ({attempt}/{attempts})"
+                f"GET {path}: the list changed while it was read (total {pages.totals[-1]}, "
+                f"{pages.count} read); reading it again ({attempt}/{attempts})"
             )
         raise bad_answer(
             "GET", path, f"the list kept changing while it was read ({attempts} attempts)"
         )
 
     def _list_pages(
-        self, path: str, params: dict[str, str] | None, guard: PageGuard
+        self, path: str, params: dict[str, str] | None, pages: PageGuard, key: str
     ) -> list[dict[str, Any]]:
-        """One paged read of a list; ``guard`` sees every page."""
+        """One paged read of a list; ``pages`` sees every page."""
         query = {**LIST_DEFAULTS, **(params or {}), "limit": str(kinds.MAX_PAGE)}
         out: list[dict[str, Any]] = []
+        seen: set[Any] = set()
         while True:
             page = self._call("GET", path, params={**query, "offset": str(len(out))})
-            if isinstance(page, list):
-                return out + page
-            data = page.get("data") if isinstance(page, dict) else None
-            if not isinstance(data, list):
-                raise self._bad_response("GET", path, "a list page without a data array")
-            guard.add(data, page)
-            out.extend(data)
-            if not data or not wire.has_more(page, len(out), len(data)):
+            data = page if isinstance(page, list) else None
+            if isinstance(page, dict) and isinstance(page.get("data"), list):
+                data = page["data"]
+            if data is None:
+                raise guard.mismatch("GET", path, "data", "a list of objects", page)
+            at = "data" if isinstance(page, dict) else ""
+            guard.list_items("GET", path, data, at=at, key=key)
+            fresh = [o for o in data if o[key] not in seen]
+            meta = page if isinstance(page, dict) else {}
+            if data and not fresh:  # the server ignores offset: unless total says otherwise
+                pages.check_complete(meta, len(out))
+                return out
+            pages.add(data, meta, key)
+            seen.update(o[key] for o in fresh)
+            out.extend(fresh)
+            if not fresh or not wire.has_more(meta, len(out), len(data)):
                 return out
 
-    def list_flow_versions(self, flow_uuid: str) -> list[dict[str, Any]]:
-        """All versions of a flow, newest first; accepts ``{data: [...]}`` or a bare array."""
-        path = kinds.FLOW_VERSIONS.format(uuid=flow_uuid)
-        body = self._call("GET", path)
-        if isinstance(body, dict) and isinstance(body.get("data"), list):
-            return list(body["data"])
-        if isinstance(body, list):
-            return body
-        raise self._bad_response("GET", path, "expected a list of flow versions")
+    def get_flow_version(self, version_uuid: str) -> dict[str, Any]:
+        """One flow version (the active one is the flow's ``flow_version_uuid``), checked."""
+        path = kinds.FLOW_VERSION.format(uuid=version_uuid)
+        return guard.flow_version(path, self._call("GET", path))
 
     def get(self, path: str) -> dict[str, Any]:
         return self._object("GET", path, self._call("GET", path))
@@ -251,23 +260,31 @@ class Client:
     def create(
         self, path: str, body: dict[str, Any], *, find_existing: FindExisting | None = None
     ) -> dict[str, Any]:
-        """POST ``body``; ``find_existing`` re-lists by natural key after an ambiguous failure."""
+        """POST ``body``; ``find_existing`` re-lists by natural key after an ambiguous failure.
+
+        An empty answer (204, or 200 without a body) gives ``{}``: the caller finds the new
+        object by its natural key."""
         value = self._call("POST", path, body=body, find_existing=find_existing)
         if isinstance(value, dict) and "uuid" not in value and isinstance(value.get("data"), dict):
             value = value["data"]  # CONFLICT in api-notes: one client reads a wrapped create
         return self._object("POST", path, value)
 
     def update(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """PUT (partial update; idempotent, so retried)."""
+        """PUT (partial update; idempotent, so retried); ``{}`` if the answer is empty."""
         return self._object("PUT", path, self._call("PUT", path, body=body))
 
     def delete(self, path: str) -> None:
-        """DELETE; a 404 on a retry after an ambiguous failure counts as done."""
+        """DELETE; any 2xx (with or without a body) is done; a 404 on a retry after an
+        ambiguous failure counts as done."""
         self._call("DELETE", path)
 
     def action(self, path: str) -> dict[str, Any]:
         """PUT with no body (flow start/stop/archive/unarchive); ``{}`` if the answer is empty."""
         return self._object("PUT", path, self._call("PUT", path))
+
+    def read(self, path: str, params: dict[str, str] | None = None) -> Any:
+        """One GET, its decoded answer as it came (``gsctl doctor`` checks the shape)."""
+        return self._call("GET", path, params=params)
 
     def query(self, path: str, body: dict[str, Any], *, max_retries: int | None = None) -> Any:
         """A POST that only reads (``x-gsctl-reads-only``: metrics, search); retried like a
@@ -278,7 +295,7 @@ class Client:
         return self.get(kinds.CURRENT_USER)
 
     def teams(self) -> list[dict[str, Any]]:
-        return self.list_all(kinds.TEAMS)
+        return self.list_all(kinds.TEAMS, key="id")
 
     # ----- the retry loop -----------------------------------------------------------------
 
@@ -500,7 +517,9 @@ class Client:
         try:
             return response.json()
         except ValueError:
-            raise self._bad_response(call.method, call.path, "the answer is not JSON") from None
+            raise errors.UnexpectedAnswerError(
+                call.method, call.path, "", "a JSON body", "text that is not JSON"
+            ) from None
 
     def _api_error(self, call: _Call, response: _Answer) -> errors.ApiError:
         status = response.status_code
@@ -523,12 +542,9 @@ class Client:
             field_errors=fields,
         )
 
-    def _bad_response(self, method: str, path: str, what: str) -> errors.ApiError:
-        return errors.ApiError(0, "bad_response", what, method=method, path=path)
-
     def _object(self, method: str, path: str, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self._bad_response(method, path, "expected a JSON object")
+            raise guard.mismatch(method, path, "", "a JSON object", value)
         return value
 
     def _shown(self, call: _Call) -> str:

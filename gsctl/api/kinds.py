@@ -41,6 +41,9 @@ class Kind:
     refs: tuple[Ref, ...] = ()
     renames: dict[str, str] = field(default_factory=dict)  # other manifest -> API renames
     defaults: dict[str, Any] = field(default_factory=dict)  # server defaults (normalisation)
+    # Manifest fields always sent on create, with this value when the manifest omits them:
+    # the sources disagree on the server's default, so gsctl never relies on it.
+    always_sent: dict[str, Any] = field(default_factory=dict)
     list_filters: tuple[dict[str, str], ...] = ({},)  # one list call per entry
     label_field: str | None = None  # read-only kinds: the field used as name
     # URL fields whose userinfo and credential-like query values (refs.mask_url) may carry
@@ -209,6 +212,7 @@ KINDS: dict[str, Kind] = {
                 "workspace",
                 "description",
                 "priority",
+                "ai_agent",
                 "is_public",
                 "use_sender_schedule",
                 "schedule",
@@ -217,8 +221,18 @@ KINDS: dict[str, Kind] = {
                 "nodes",
             ),
             required=("name", "use_sender_schedule", "schedule"),
-            refs=(Ref("flow_workspace_uuid", "workspace", "flow_workspace"),),
-            defaults={"description": None, "priority": 2, "is_public": False, "workspace": None},
+            refs=(
+                Ref("flow_workspace_uuid", "workspace", "flow_workspace"),
+                Ref("ai_agent_uuid", "ai_agent", "ai_agent"),
+            ),
+            defaults={
+                "description": None,
+                "priority": 2,
+                "ai_agent": None,
+                "is_public": False,
+                "workspace": None,
+            },
+            always_sent={"priority": 2},  # 1-10; the default is 2 or 1 depending on the source
         ),
         Kind(
             name="webhook",
@@ -257,7 +271,13 @@ MANAGED: tuple[Kind, ...] = tuple(k for k in KINDS.values() if k.managed)
 BY_SECTION: dict[str, Kind] = {k.section: k for k in MANAGED}
 
 # Flow sub-resources (level 6): versions hold the steps; actions move the status.
+# The flow's flow_version_uuid names its active version, read with FLOW_VERSION.
 FLOW_VERSIONS = FLOWS + "/{uuid}/flow-versions"
+FLOW_VERSION = "/flows/api/flow-versions/{uuid}"
+ACTIVE_VERSION_FIELD = "flow_version_uuid"
+# The flow status a declared ``draft`` ("not sending") is satisfied by where the API creates
+# new flows ``off`` rather than ``draft``.
+NOT_SENDING = frozenset(("draft", "off"))
 FLOW_ACTIONS = {
     "start": FLOWS + "/{uuid}/start",
     "stop": FLOWS + "/{uuid}/stop",

@@ -16,8 +16,10 @@ from gsctl.cli.apply import apply
 from gsctl.cli.clone import clone_cmd
 from gsctl.cli.completion import completion
 from gsctl.cli.diff import diff_cmd
+from gsctl.cli.doctor import doctor
 from gsctl.cli.emulator import emulator
 from gsctl.cli.export import export_cmd
+from gsctl.cli.graph import graph
 from gsctl.cli.plan import plan
 from gsctl.cli.schema import schema
 from gsctl.cli.teams import teams
@@ -66,10 +68,12 @@ for _command in (
     apply,
     export_cmd,
     diff_cmd,
+    graph,
     teams,
     clone_cmd,
     emulator,
     completion,
+    doctor,
 ):
     main.add_command(_command)
 

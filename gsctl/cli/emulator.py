@@ -28,6 +28,13 @@ from gsctl.cli.output import handle_errors
     type=click.Path(exists=True, dir_okay=False),
     help="Objects to preload (an item's usage: {leads_count: N, ...} seeds its usage counts).",
 )
+@click.option(
+    "--dialect",
+    type=click.Choice(["contract", "real"]),
+    default="contract",
+    show_default=True,
+    help="contract: the tidy form of the contract; real: answer the way GetSales is evidenced to.",
+)
 @handle_errors
 def emulator(
     host: str,
@@ -38,6 +45,7 @@ def emulator(
     fault_rate: float,
     seed: int,
     seed_file: str | None,
+    dialect: str,
 ) -> None:
     """Serve a local GetSales API (for tests, demos and offline work)."""
     from gsctl.emulator.server import serve
@@ -51,4 +59,5 @@ def emulator(
         fault_rate=fault_rate,
         seed=seed,
         seed_file=seed_file,
+        dialect=dialect,
     )

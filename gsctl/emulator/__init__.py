@@ -4,7 +4,8 @@ Modules: ``contract`` (load the contract, validators), ``store`` (SQLite + memor
 ``rules`` (business rules), ``flows`` (versions, status actions), ``listing`` (lists),
 ``auth`` (keys and teams), ``faults`` (rate limit, fault injection), ``seed`` (what every
 team starts with, seed files), ``metrics`` (usage counts: the metrics and contact search
-endpoints, counts seeded per object), ``app`` (the ASGI app), ``server`` (running it).
+endpoints, counts seeded per object), ``dialect`` (the contract's tidy answers or the real
+API's evidenced ones), ``app`` (the ASGI app), ``server`` (running it).
 
 A separate program: it may import only its own modules (and the kinds table,
 :mod:`gsctl.api.kinds`); only :mod:`gsctl.cli` imports it.

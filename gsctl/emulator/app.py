@@ -4,6 +4,7 @@ Request pipeline: :class:`Frontdoor` (records every request, injects faults) -> 
 routes built from the contract's operations -> per request: authenticate (400/401/403),
 rate limit (429), first-use team seeding, query validation (422), JSON body (400 when not
 JSON), then the operation's rule. Every error answer uses the contract's envelope.
+Successful answers take the shape of the server's :class:`~gsctl.emulator.dialect.Dialect`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import threading
 import uuid as uuidlib
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -26,6 +28,7 @@ from starlette.routing import Route
 from gsctl.emulator import listing, metrics
 from gsctl.emulator.auth import Caller, KeyRing
 from gsctl.emulator.contract import Contract, Operation
+from gsctl.emulator.dialect import DIALECTS, Dialect, shape_object, shape_page
 from gsctl.emulator.faults import FaultInjector, RateLimiter
 from gsctl.emulator.problem import Problem, envelope, invalid
 from gsctl.emulator.rules import Rules
@@ -68,8 +71,11 @@ class Emulator:
         keys: KeyRing,
         limiter: RateLimiter,
         faults: FaultInjector,
+        dialect: Dialect | None = None,
     ) -> None:
         self.contract = contract
+        self.dialect = dialect or DIALECTS["contract"]
+        self._shuffle = random.Random(0)
         self.store = store
         self.rules = rules
         self.keys = keys
@@ -146,38 +152,59 @@ class Emulator:
             teams = [self._team(t, caller.key.user_id) for t in self.keys.teams_of(caller)]
             q = listing.list_query(values, query, self.contract.sortable("Team"))
             items = listing.sort_objects(teams, q.order_field, q.descending)
-            return JSONResponse(listing.page(items, q, dict))
+            return JSONResponse(shape_page(listing.page(items, q, dict), self.dialect.list_shape))
         if op.role == "usage":
             return JSONResponse(metrics.answer(rules, kind, op.body_schema, team, body))
         if kind == "flow_version":
-            if op.role == "get":
-                return JSONResponse(public(rules.get(team, kind, uuid)))
-            if op.role == "list":
-                return JSONResponse({"data": [public(v) for v in rules.versions(team, uuid)]})
-            return JSONResponse(public(rules.create_version(team, uuid, body)), status_code=201)
+            return self._versions(op, team, uuid, body)
         if op.role == "list":
             return JSONResponse(self._list(team, kind, values, query))
         if op.role == "create":
-            return JSONResponse(
-                public(rules.create(team, caller.key.user_id, kind, body)), status_code=201
-            )
+            obj = rules.create(team, caller.key.user_id, kind, body)
+            return self._written(kind, obj, 201)
         if op.role == "get":
-            return JSONResponse(public(rules.get(team, kind, uuid)))
+            return JSONResponse(self._out(kind, rules.get(team, kind, uuid)))
         if op.role == "update":
-            return JSONResponse(public(rules.update(team, kind, uuid, body)))
+            return self._written(kind, rules.update(team, kind, uuid, body), 200)
         if op.role == "delete":
+            obj = rules.get(team, kind, uuid)
             rules.delete(team, kind, uuid)
+            if self.dialect.workspace_delete_body and kind == "flow_workspace":
+                return JSONResponse({"success": True, "uuid": obj["uuid"]})
             return Response(status_code=204)
         if op.role == "action":
             action = op.path.rstrip("/").rsplit("/", 1)[-1]
-            return JSONResponse(
-                public(rules.transition(team, uuid, dict(op.transitions or {}), action))
-            )
+            obj = rules.transition(team, uuid, dict(op.transitions or {}), action)
+            return self._written(kind, obj, 200)
         raise Problem(500, f"Operation {op.operation_id} is not implemented.")
 
-    def _list(
-        self, team: int, kind: str, values: dict[str, Any], query: dict[str, str]
-    ) -> dict[str, Any]:
+    def _versions(self, op: Operation, team: int, uuid: str, body: Any) -> Response:
+        rules = self.rules
+        if op.role == "get":
+            return JSONResponse(self._out("flow_version", rules.get(team, "flow_version", uuid)))
+        if op.role == "list":
+            items = [self._out("flow_version", v) for v in rules.versions(team, uuid)]
+            if self.dialect.versions_bare_unordered:
+                self._shuffle.shuffle(items)
+                return JSONResponse(items)
+            return JSONResponse({"data": items})
+        return self._written("flow_version", rules.create_version(team, uuid, body), 201)
+
+    def _out(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """A stored object as the dialect answers it."""
+        spec = self.contract.kinds.get(kind)
+        required = spec.required if spec is not None else frozenset()
+        return shape_object(public(obj), self.dialect, required)
+
+    def _written(self, kind: str, obj: dict[str, Any], status: int) -> Response:
+        """The answer to a write or an action: the object, an empty 200 or a 204."""
+        if self.dialect.write_answer == "no_content":
+            return Response(status_code=204)
+        if self.dialect.write_answer == "empty":
+            return Response(status_code=200)
+        return JSONResponse(self._out(kind, obj), status_code=status)
+
+    def _list(self, team: int, kind: str, values: dict[str, Any], query: dict[str, str]) -> Any:
         spec = self.rules.spec(kind)
         q = listing.list_query(values, query, self.contract.sortable(spec.schema))
         if q.order_field == "created_at":
@@ -194,7 +221,8 @@ class Emulator:
                 q.order_field,
                 q.descending,
             )
-        return listing.page(items, q, public)
+        page = listing.page(items, q, lambda o: self._out(kind, o))
+        return shape_page(page, self.dialect.list_shape)
 
     def _team(self, team_id: int, user_id: int) -> dict[str, Any]:
         return {

@@ -58,6 +58,7 @@ class KindSpec:
     create_fields: frozenset[str]
     update_fields: frozenset[str]
     max_count: Mapping[str, Any] | None
+    required: frozenset[str] = frozenset()  # read schema's required fields
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ class Contract:
             create_fields=frozenset(create),
             update_fields=frozenset(update),
             max_count=read.get("x-gsctl-max-count"),
+            required=frozenset(read.get("required") or ()),
         )
 
     def sortable(self, schema: str) -> frozenset[str]:

@@ -9,7 +9,8 @@ references and ``x-gsctl-max-count``. The rest is written here:
 - server fields: uuid, team_id, user_id, created_at/updated_at, public_uuid (where the read
   schema has them); read-schema defaults (``default``, else null for nullable fields, ``[]``,
   ``{}`` or ``false``); ``order`` = max + 1 within the natural-key scope; custom field ``key`` =
-  lowest free slot 1..100 per object; new stages are ``custom``; new flows are ``draft``;
+  lowest free slot 1..100 per object; new stages are ``custom``; new flows are ``draft``
+  (``off`` and ``priority`` 1 under the real dialect);
 - secrets are stored only as ``sha256$salt$hex(sha256(salt + value))`` and shown as
   ``has_<field>``;
 - top-level references (``flow_workspace_uuid``, ``llm_uuid``, ``classification_llm_uuid``)
@@ -53,9 +54,18 @@ def _label(kind: str) -> str:
 class Rules:
     """The emulated API's behaviour over a :class:`Store`."""
 
-    def __init__(self, contract: Contract, store: Store) -> None:
+    def __init__(
+        self,
+        contract: Contract,
+        store: Store,
+        *,
+        new_flow_status: str = "draft",
+        flow_priority_default: int | None = None,
+    ) -> None:
         self.contract = contract
         self.store = store
+        self.new_flow_status = new_flow_status  # "off" where the real API creates flows off
+        self.flow_priority_default = flow_priority_default  # None: the contract's default
         self._orders: dict[tuple[int, str, tuple[str, ...]], tuple[int, int]] = {}
         store.key_of = self.key_of
         store.reindex()
@@ -101,7 +111,9 @@ class Rules:
                 obj["type"] = "custom"
             version = None
             if kind == "flow":
-                obj["status"] = "draft"
+                obj["status"] = self.new_flow_status
+                if "priority" not in fields and self.flow_priority_default is not None:
+                    obj["priority"] = self.flow_priority_default
                 version = flows.initial_version(self.contract, obj["uuid"], obj["created_at"])
                 obj["flow_version_uuid"] = version["uuid"]
             obj = self._finish(spec, obj)

@@ -64,6 +64,21 @@ NATIVE_STAGES = (
     ("engaging", "Engaging", "engaging"),
     ("replied", "Replied", "positive"),
 )
+# Under the real dialect a new team's lead stages are these 6 native ones plus 6 ordinary
+# custom stages GetSales pre-creates (api-facts section 4).
+REAL_NATIVE_LEAD_STAGES = (
+    *NATIVE_STAGES,
+    ("replied", "Replied \u2013 Positive", "positive"),
+    ("replied", "Replied \u2013 Negative", "negative"),
+)
+PRECREATED_LEAD_STAGES = (
+    ("Opportunity", "positive"),
+    ("Bad Timing", "negative"),
+    ("Unresponsive", "negative"),
+    ("Not Interested", "negative"),
+    ("Do Not Contact", "negative"),
+    ("Bad Data", "negative"),
+)
 SENDER_PROFILES = (
     ("Anna", "Schmidt", "Anna - EU"),
     ("Ben", "Miller", "Ben - US"),
@@ -78,12 +93,20 @@ class SeedError(ValueError):
     """A seed file that cannot be loaded; the message names team, kind and item."""
 
 
-def seed_team(rules: Rules, team: int) -> None:
-    """Create the native stages, sender profiles and lists of a new team."""
+def seed_team(rules: Rules, team: int, *, real_stages: bool = False) -> None:
+    """Create the native stages, sender profiles and lists of a new team.
+
+    ``real_stages``: lead stages as GetSales creates them (6 native + 6 custom)."""
     for obj in ("lead", "company"):
-        for order, (stage_type, name, category) in enumerate(NATIVE_STAGES, 1):
+        natives = REAL_NATIVE_LEAD_STAGES if real_stages and obj == "lead" else NATIVE_STAGES
+        for order, (stage_type, name, category) in enumerate(natives, 1):
             fields = {"name": name, "object": obj, "category": category, "order": order}
             rules.insert_raw(team, SEED_USER_ID, "pipeline_stage", {**fields, "type": stage_type})
+    if real_stages:
+        after_natives = len(REAL_NATIVE_LEAD_STAGES) + 1
+        for order, (name, category) in enumerate(PRECREATED_LEAD_STAGES, after_natives):
+            fields = {"name": name, "object": "lead", "category": category, "order": order}
+            rules.insert_raw(team, SEED_USER_ID, "pipeline_stage", {**fields, "type": "custom"})
     for first, last, label in SENDER_PROFILES:
         rules.insert_raw(team, SEED_USER_ID, "sender_profile", _sender(first, last, label))
     for name in LISTS:

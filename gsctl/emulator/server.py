@@ -24,6 +24,7 @@ import uvicorn
 from gsctl.emulator.app import Emulator, RequestRecord
 from gsctl.emulator.auth import DEFAULT_API_KEY, KeyRing
 from gsctl.emulator.contract import load_contract
+from gsctl.emulator.dialect import DIALECTS, Dialect
 from gsctl.emulator.faults import FaultInjector, RateLimiter
 from gsctl.emulator.metrics import set_usage
 from gsctl.emulator.rules import Rules
@@ -50,19 +51,33 @@ class EmulatorServer:
         fault_rate: float = 0.0,
         seed: int = 0,
         seed_file: str | None = None,
+        dialect: str | Dialect = "contract",
     ) -> None:
         self.host = host
+        self.dialect = DIALECTS[dialect] if isinstance(dialect, str) else dialect
         self.port = port
         self.url = ""
         contract = load_contract()
         self.store = Store(db)
-        rules = Rules(contract, self.store)
-        self.store.on_new_team = lambda team: seed_team(rules, team)
+        rules = Rules(
+            contract,
+            self.store,
+            new_flow_status=self.dialect.new_flow_status,
+            flow_priority_default=self.dialect.flow_priority_default,
+        )
+        real_stages = self.dialect.precreated_stages
+        self.store.on_new_team = lambda team: seed_team(rules, team, real_stages=real_stages)
         self._faults = FaultInjector(fault_rate, seed)
         self._limiter = RateLimiter()
         self._limiter.set_limit(rate_limit)
         self._emulator = Emulator(
-            contract, self.store, rules, KeyRing(api_keys), self._limiter, self._faults
+            contract,
+            self.store,
+            rules,
+            KeyRing(api_keys),
+            self._limiter,
+            self._faults,
+            self.dialect,
         )
         self.requests: list[RequestRecord] = self._emulator.requests
         if seed_file:
@@ -229,6 +244,7 @@ def serve(
     fault_rate: float = 0.0,
     seed: int = 0,
     seed_file: str | None = None,
+    dialect: str = "contract",
 ) -> None:
     """Blocking entry point of ``gsctl emulator``: one line on stderr, then serve."""
     server = EmulatorServer(
@@ -240,6 +256,7 @@ def serve(
         fault_rate=fault_rate,
         seed=seed,
         seed_file=seed_file,
+        dialect=dialect,
     )
     keys = server._emulator.keys
     who = (
@@ -247,7 +264,8 @@ def serve(
     )
 
     def announce(url: str) -> None:
-        sys.stderr.write(f"gsctl emulator serving {url} ({who}; Ctrl-C to stop)\n")
+        shown = f"; {dialect} dialect" if dialect != "contract" else ""
+        sys.stderr.write(f"gsctl emulator serving {url} ({who}{shown}; Ctrl-C to stop)\n")
         sys.stderr.flush()
 
     server.serve_forever(announce)

@@ -419,3 +419,19 @@ def dump_yaml(data: Any, *, schema_comment: str | None = None) -> str:
     if schema_comment:
         return f"# yaml-language-server: $schema={schema_comment}\n{body}"
     return body
+
+
+def load_data(path: str) -> Any:
+    """Plain data of a YAML or JSON file that is not a manifest (an OpenAPI description).
+
+    Raises ``UsageError`` naming the file (and line) when it cannot be read or parsed."""
+    text, error, (line, _column) = read_text(path)
+    if text is None:
+        where = f"{path}:{line}" if line > 1 else path
+        raise errors.UsageError(f"{where}: {error}")
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else path
+        raise errors.UsageError(f"{where}: not valid YAML or JSON") from None

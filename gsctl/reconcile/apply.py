@@ -24,7 +24,7 @@ from gsctl.api.refs import (
     to_api,
     to_manifest,
 )
-from gsctl.errors import GsctlError
+from gsctl.errors import GsctlError, UnexpectedAnswerError
 from gsctl.reconcile.changes import Change, Plan
 from gsctl.reconcile.flowops import FlowClient, run_flow_steps, steps_needed, stop_if_running
 
@@ -134,6 +134,7 @@ class Executor:
         self._failed_names: set[tuple[str, str]] = set()
         self._blocked_refs: set[tuple[str, str]] = set()
         self._results: dict[int, str] = {}
+        self._created_status: dict[int, str | None] = {}  # id(change) -> status answered
         self._lock = threading.Lock()
 
     def resolve(self, kind: str, name: str) -> str:
@@ -209,7 +210,8 @@ class Executor:
             if op.phase == "delete":
                 self._delete(op.change)
             elif op.phase in LEVEL6_PHASES:
-                run_flow_steps(self.client, op.change, self.resolve)
+                status = self._created_status.get(id(op.change))
+                run_flow_steps(self.client, op.change, self.resolve, status)
             else:
                 self._main(op.change)
         except GsctlError as exc:
@@ -229,12 +231,15 @@ class Executor:
             assert c.uuid is not None
             if body:
                 obj = self.client.update(k.item_path(c.uuid), body)
-                self.names.add(c.kind, ref_name(k, obj), obj["uuid"])
+                # Any 2xx will do: an answer without the object keeps the known uuid.
+                known = obj.get("uuid") == c.uuid
+                name = ref_name(k, obj) if known else reference_name(c.kind, c.desired.name)
+                self.names.add(c.kind, name, c.uuid)
             return
         if c.action == "replace":
             assert c.uuid is not None
             self.client.delete(k.item_path(c.uuid))
-        body = to_api(k, c.desired.fields, self.resolve)
+        body = to_api(k, {**k.always_sent, **c.desired.fields}, self.resolve)
         found: list[dict[str, Any]] = []
 
         def find_existing() -> dict[str, Any] | None:
@@ -246,8 +251,21 @@ class Executor:
         obj = self.client.create(k.collection, body, find_existing=find_existing)
         if found and obj is found[-1]:
             obj = self._adopt(k, c, obj)
+        if not isinstance(obj.get("uuid"), str) or not obj["uuid"]:
+            # 204, or 200 without the object: find what was created by its natural key.
+            obj = self._find(k, body) or {}
+            if not obj:
+                raise UnexpectedAnswerError(
+                    "POST",
+                    k.collection,
+                    "uuid",
+                    "the created object, or an object of that name in the list",
+                    "neither",
+                )
         c.uuid = obj["uuid"]
-        self.names.add(c.kind, ref_name(k, obj), obj["uuid"])
+        with self._lock:
+            self._created_status[id(c)] = obj.get("status")
+        self.names.add(c.kind, ref_name(k, obj), c.uuid)
 
     def _adopt(self, k: kinds.Kind, c: Change, obj: dict[str, Any]) -> dict[str, Any]:
         """The create found its name taken (a concurrent run, or our own ambiguous attempt):

@@ -11,7 +11,7 @@ from typing import Any
 
 from gsctl import __version__
 from gsctl.api import kinds
-from gsctl.model import Resource
+from gsctl.model import Resource, mask
 from gsctl.reconcile.diff import FieldChange
 
 ACTION_ORDER = {"create": 0, "update": 1, "replace": 2, "delete": 3}
@@ -102,7 +102,8 @@ class Change:
     fields: list[FieldChange] = field(default_factory=list)
     desired: Resource | None = None
     live: Resource | None = None
-    steps: list[dict[str, Any]] = field(default_factory=list)  # flow step changes
+    # Flow step changes from gsctl.flows.graph.diff_graph (with before/after values).
+    steps: list[dict[str, Any]] = field(default_factory=list)
     usage: Usage | None = None  # deletes and replaces: what they take with them
 
     @property
@@ -125,7 +126,7 @@ class Change:
         out["uuid"] = self.uuid
         out["fields"] = [f.to_dict() for f in self.fields]
         if self.steps:
-            out["steps"] = self.steps
+            out["steps"] = mask(self.steps)  # step values may hold secrets
         if self.destructive:
             out["usage"] = (self.usage or NOT_READ).to_dict()
         return out
@@ -158,6 +159,7 @@ class Plan:
     duplicates: list[list[Resource]] = field(default_factory=list)  # live objects sharing a key
     shows_usage: bool = True  # False when shown as a comparison (gsctl diff)
     team_name: str | None = None  # the team's name in settings.teams (shown, not in the file)
+    notes: list[str] = field(default_factory=list)  # facts worth knowing, not changes
 
     def __post_init__(self) -> None:
         self.changes.sort(key=lambda c: c.sort_key)
@@ -205,4 +207,5 @@ class Plan:
             "scope": list(self.scope),
             "options": self.options.to_dict(),
             "manifests": self.manifests,
+            **({"notes": list(self.notes)} if self.notes else {}),
         }

@@ -2,7 +2,11 @@
 
 Kinds are fetched in parallel under the client's shared rate limiter. Read-only reference
 kinds (sender profiles, lists) are fetched only when asked for. Flow steps come from each
-flow's version list (one request per flow) and only for flows whose steps are needed.
+flow's active version, ``GET /flows/api/flow-versions/{flow_version_uuid}`` (one request per
+flow), and only for flows whose steps are needed.
+
+Everything read passes the contract guard (:mod:`gsctl.api.guard`): a field gsctl pairs or
+decides by that is missing or of another type stops the plan before any write.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gsctl.api import kinds
+from gsctl.api import guard, kinds
 from gsctl.api.refs import NameIndex, ref_name, to_manifest
+from gsctl.errors import UnexpectedAnswerError
 from gsctl.flows import graph
 from gsctl.model import Resource
 
@@ -23,7 +28,7 @@ from gsctl.model import Resource
 class ListClient(Protocol):
     def list_all(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]: ...
 
-    def list_flow_versions(self, flow_uuid: str) -> list[dict[str, Any]]: ...
+    def get_flow_version(self, version_uuid: str) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -82,6 +87,7 @@ def fetch(
     for name in wanted:
         k = kinds.KINDS[name]
         state.raw[name] = lists[name]
+        check_objects(k, lists[name])
         for obj in lists[name]:
             state.names.add_first(name, ref_name(k, obj), obj["uuid"])
     for kind, old, new in renames:
@@ -100,22 +106,39 @@ def fetch(
     return state
 
 
+def check_objects(k: kinds.Kind, objs: list[dict[str, Any]]) -> None:
+    """The fields gsctl pairs and decides by are there (natural key; a flow's status)."""
+    wanted = tuple(k.api_name(f) for f in k.natural_key if k.label_field != "label")
+    if k.name == "flow":
+        wanted += ("status",)
+    for i, obj in enumerate(objs):
+        guard.required_strings("GET", k.collection, obj, wanted, f"data[{i}].")
+
+
 def _fetch_versions(
     client: ListClient, state: LiveState, steps_for: Iterable[str] | None, parallelism: int
 ) -> None:
     wanted = None if steps_for is None else set(steps_for)
-    flows = [f for f in state.raw["flow"] if wanted is None or f.get("name") in wanted]
+    flows = []
+    for i, flow in enumerate(state.raw["flow"]):
+        if wanted is None or flow.get("name") in wanted:
+            field = (kinds.ACTIVE_VERSION_FIELD,)
+            guard.required_strings("GET", kinds.FLOWS, flow, field, f"data[{i}].")
+            flows.append(flow)
 
-    def active(flow: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
-        versions = client.list_flow_versions(flow["uuid"])
-        current = flow.get("flow_version_uuid")
-        chosen = next((v for v in versions if v.get("uuid") == current), None)
-        return flow["uuid"], chosen or (versions[0] if versions else None)
+    def active(flow: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        version_uuid = flow[kinds.ACTIVE_VERSION_FIELD]
+        version = client.get_flow_version(version_uuid)
+        if version.get("flow_uuid", flow["uuid"]) != flow["uuid"]:
+            path = kinds.FLOW_VERSION.format(uuid=version_uuid)
+            raise UnexpectedAnswerError(
+                "GET", path, "flow_uuid", "the uuid of the flow naming it", "another uuid"
+            )
+        return flow["uuid"], version
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         for uuid, version in pool.map(active, flows):
-            if version is not None:
-                state.versions[uuid] = version
+            state.versions[uuid] = version
 
 
 def _to_resource(k: kinds.Kind, obj: dict[str, Any], state: LiveState) -> Resource:

@@ -8,7 +8,9 @@ Rules, all in one place:
 - ``ignore_changes`` fields are dropped from both sides;
 - secrets are compared only when rotating (the API never returns them);
 - unordered lists are sorted (schedule timeblocks, contact source sender profiles);
-- flow steps are compared in the canonical graph form of :func:`graph.canonical`.
+- flow steps are compared in the canonical graph form of :func:`graph.canonical`;
+- a live ``off`` flow satisfies a declared ``draft`` (both: not sending; the real API
+  creates flows ``off``), so it compares equal.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from gsctl.api import kinds
 from gsctl.flows import graph
 from gsctl.model import Resource, reveal
+from gsctl.reconcile.flowops import satisfies
 
 
 def _sort_schedule(schedule: Any) -> Any:
@@ -72,6 +75,8 @@ def comparable(
             desired.kind, name, desired.fields.get(name, k.defaults.get(name))
         )
         right[name] = _field_value(live.kind, name, live.fields.get(name, k.defaults.get(name)))
+    if desired.kind == "flow" and "status" in left and satisfies(right["status"], left["status"]):
+        right["status"] = left["status"]
     if desired.kind == "flow" and _steps_managed(desired):
         left["steps"] = steps_form(desired)
         right["steps"] = steps_form(live)
@@ -88,6 +93,18 @@ def steps_form(res: Resource) -> dict[str, Any]:
     nodes = reveal(copy.deepcopy(res.fields.get("nodes") or []))
     sources = reveal(copy.deepcopy(res.fields.get("contact_sources") or []))
     return graph.canonical(nodes, sources)
+
+
+def draft_note(desired: Resource, live: Resource) -> str:
+    """The plan's note when a declared ``draft`` is met by a live ``off`` flow, else ''."""
+    if desired.kind != "flow" or desired.fields.get("status") != "draft":
+        return ""
+    if live.fields.get("status") != "off" or "status" in desired.ignore_changes:
+        return ""
+    return (
+        f'flow "{desired.name}": declared draft, live off: both mean "not sending"; '
+        "nothing to change (the API creates new flows off)"
+    )
 
 
 def create_fields(desired: Resource) -> dict[str, Any]:

@@ -250,6 +250,15 @@ def build_plan(
         team_name=next((n for n, i in desired.settings.teams.items() if i == team_id), None),
     )
     plan.violations = check_gates(plan, desired, live, options)
+    pairs = [*acc.same, *((c.desired, c.live) for c in changes if c.action == "update")]
+    plan.notes = sorted(
+        {
+            n
+            for d, lv in pairs
+            if d is not None and lv is not None
+            if (n := normalize.draft_note(d, lv))
+        }
+    )
     return plan
 
 

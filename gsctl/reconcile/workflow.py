@@ -18,7 +18,7 @@ from gsctl.api.bounds import ReadLimits
 from gsctl.api.client import Client
 from gsctl.errors import StalePlanError, UsageError
 from gsctl.manifests.validate import load_desired
-from gsctl.model import Desired
+from gsctl.model import Desired, Resource
 from gsctl.reconcile import usage
 from gsctl.reconcile.apply import ApplyReport, Executor, Outcome
 from gsctl.reconcile.changes import Plan, PlanOptions
@@ -80,8 +80,10 @@ class Planned:
     team_id: int | None
 
 
-def load(cfg: RunConfig) -> tuple[Desired, int | None]:
-    desired = load_desired(list(cfg.paths), team=cfg.team, env=cfg.environ(), strict_env=True)
+def load(cfg: RunConfig, *, strict_env: bool = True) -> tuple[Desired, int | None]:
+    """The desired state for ``cfg``'s team; an unset variable is an error when ``strict_env``
+    (anything that talks to the API), else a warning (e.g. drawing a flow offline)."""
+    desired = load_desired(list(cfg.paths), team=cfg.team, env=cfg.environ(), strict_env=strict_env)
     return desired, resolve_team(cfg.team, desired)
 
 
@@ -205,3 +207,19 @@ def _without_usage(changes: Any) -> Any:
 
 def managed_kind_names() -> list[str]:
     return [k.name for k in kinds.MANAGED]
+
+
+def live_flow(cfg: RunConfig, client: Client, desired: Desired, name: str) -> Resource | None:
+    """The live flow ``name`` (a Resource with its steps, references by name), or None."""
+    live = fetch(
+        client, fetch_kinds(desired, ("flow",)), steps_for=[name], parallelism=cfg.parallelism
+    )
+    return next((r for r in live.resources.get("flow", []) if r.name == name), None)
+
+
+def flow_plan(
+    cfg: RunConfig, client: Client, desired: Desired, team_id: int | None, name: str
+) -> Plan:
+    """The plan for the one flow ``name`` (``--only flow/NAME``)."""
+    scoped = replace(cfg, plan=replace(cfg.plan, only=(f"flow/{name}",)))
+    return make_plan(scoped, client, desired, team_id, cfg.api_url).plan

@@ -6,14 +6,16 @@ Secrets never reach any output: :class:`~gsctl.reconcile.diff.FieldChange` and
 
 from __future__ import annotations
 
+import html
 import json
 import urllib.parse
 from typing import Any
 
 from gsctl.errors import printable
-from gsctl.model import SENSITIVE, mask
+from gsctl.model import SENSITIVE, Resource, mask
 from gsctl.reconcile.changes import NOT_READ, Change, Plan, Violation
 from gsctl.reconcile.diff import FieldChange
+from gsctl.render import mermaid, steps
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
 COLORS = {"create": "32", "update": "33", "replace": "35", "delete": "31"}
@@ -70,13 +72,16 @@ def field_lines(f: FieldChange, action: str) -> list[str]:
     return [f"{f.path}:", f"  - {value_text(f.before)}", f"  + {value_text(f.after)}"]
 
 
-def step_line(step: dict[str, Any]) -> str:
-    sign = {"add": "+", "remove": "-", "change": "~"}.get(str(step.get("op")), "~")
-    if "contact_source" in step:
-        return f"{sign} contact source {step['contact_source']}"
-    what = f"node {step.get('node_id')} ({step.get('type')})"
-    fields = step.get("fields") or []
-    return f"{sign} {what}" + (f": {', '.join(map(str, fields))}" if fields else "")
+def step_lines(c: Change) -> list[str]:
+    """``~ node 4 (Send LinkedIn message): delay 1 h -> 2 h`` per step change of a flow."""
+    desired = {n.get("id"): n for n in _nodes(c.desired)}
+    live = {n.get("id"): n for n in _nodes(c.live)}
+    return [steps.step_line(s, desired, live) for s in c.steps]
+
+
+def _nodes(res: Resource | None) -> list[dict[str, Any]]:
+    nodes = res.fields.get("nodes") if res is not None else None
+    return [n for n in nodes if isinstance(n, dict)] if isinstance(nodes, list) else []
 
 
 def summary_text(plan: Plan) -> str:
@@ -163,7 +168,7 @@ def plan_text(
         lines.append(_paint(change_header(c, usage=plan.shows_usage), COLORS[c.action], color))
         shown = c.fields if c.action != "delete" else []
         lines.extend(f"      {line}" for f in shown for line in field_lines(f, c.action))
-        lines.extend(f"      steps: {step_line(s)}" for s in c.steps)
+        lines.extend(f"      steps: {line}" for line in step_lines(c))
     if plan.unmanaged:
         lines.append("")
         lines.append(
@@ -175,6 +180,10 @@ def plan_text(
         lines.append(title)
         mark = "-" if title.startswith("Data loss") else "!"
         lines.extend(f"  {mark} {m}" for m in messages)
+    if plan.notes:
+        lines.append("")
+        lines.append("Notes:")
+        lines.extend(f"  {printable(n)}" for n in plan.notes)
     if not plan.changes:
         lines.append(empty)
     lines.append(summary or summary_text(plan))
@@ -194,7 +203,7 @@ def _md_change(c: Change) -> list[str]:
     lines = [f'{SYMBOLS[c.action]} {c.kind} "{printable(c.name)}"']
     shown = c.fields if c.action != "delete" else []
     lines.extend(f"    {line}" for f in shown for line in field_lines(f, c.action))
-    lines.extend(f"    steps: {step_line(s)}" for s in c.steps)
+    lines.extend(f"    steps: {line}" for line in step_lines(c))
     return lines
 
 
@@ -224,11 +233,28 @@ def plan_markdown(
         head.append(f"**{title}**")
         head.extend(f"- {_md_escape(m)}" for m in messages)
         head.append("")
+    if plan.notes:
+        head.extend(f"> {_md_escape(n)}" for n in plan.notes)
+        head.append("")
     if not plan.changes:
         head.append(empty)
     head.extend(_md_usage_table(plan))
-    sections = _md_sections(plan)
+    sections = _md_sections(plan, diagrams=True)
+    if _length(head, sections) > limit - 200 and sections != _md_sections(plan, diagrams=False):
+        # Diagrams go first, so that every change still fits.
+        head.append(DIAGRAMS_DROPPED)
+        head.append("")
+        sections = _md_sections(plan, diagrams=False)
     return _fit(head, sections, limit)
+
+
+DIAGRAMS_DROPPED = (
+    "_Flow diagrams left out to fit a PR comment; `gsctl graph FLOW --diff` draws one._"
+)
+
+
+def _length(head: list[str], sections: list[list[str]]) -> int:
+    return sum(len(line) + 1 for line in head) + sum(len(x) + 1 for s in sections for x in s)
 
 
 def _md_usage_table(plan: Plan) -> list[str]:
@@ -246,21 +272,18 @@ def _md_usage_table(plan: Plan) -> list[str]:
     return [*lines, ""]
 
 
-def _md_sections(plan: Plan) -> list[list[str]]:
+def _md_sections(plan: Plan, *, diagrams: bool) -> list[list[str]]:
     by_kind: dict[str, list[Change]] = {}
     for c in plan.changes:
         by_kind.setdefault(c.kind, []).append(c)
     sections = []
     for kind, changes in by_kind.items():
-        body = [line for c in changes for line in _md_change(c)]
         title = KIND_TITLES.get(kind, kind)
         sections.append(
             [
                 f"<details><summary>{title}: {len(changes)} change(s)</summary>",
                 "",
-                "```diff",
-                *body,
-                "```",
+                *_md_body(changes, diagrams),
                 "</details>",
                 "",
             ]
@@ -280,6 +303,46 @@ def _md_sections(plan: Plan) -> list[list[str]]:
             ]
         )
     return sections
+
+
+def _md_body(changes: list[Change], diagrams: bool) -> list[str]:
+    """The changes in a ``diff`` fence; a flow's diagram (own section) right under its entry."""
+    lines = ["```diff"]
+    for c in changes:
+        lines += _md_change(c)
+        extra = _md_diagram(c) if diagrams else []
+        if extra:
+            lines += ["```", *extra, "```diff"]
+    if lines[-1] == "```diff":
+        lines.pop()
+    else:
+        lines.append("```")
+    return lines
+
+
+def _md_diagram(c: Change) -> list[str]:
+    """A collapsible Mermaid diagram of a flow whose steps change (a note when too large)."""
+    diagram = mermaid.change_diagram(c)
+    if diagram is None:
+        return []
+    name = html.escape(printable(c.name))
+    if diagram.size > mermaid.MAX_NODES:
+        return [
+            f'_Flow "{name}" has {diagram.size} nodes, too many to draw here; '
+            f'`gsctl graph "{_md_escape(printable(c.name))}" --diff` draws it._',
+            "",
+        ]
+    return [
+        f'<details><summary>Diagram: flow "{name}"</summary>',
+        "",
+        "```mermaid",
+        *mermaid.to_mermaid(diagram, legend_comment=False).splitlines(),
+        "```",
+        "",
+        f"_Legend: {mermaid.LEGEND}._",
+        "</details>",
+        "",
+    ]
 
 
 def _fit(head: list[str], sections: list[list[str]], limit: int) -> str:

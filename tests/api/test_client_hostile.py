@@ -47,16 +47,29 @@ def test_endless_pages_stop_at_the_page_cap(stub_server: Stub) -> None:
 
 
 def test_a_repeated_page_stops_paging(stub_server: Stub) -> None:
-    def same(h: Any) -> None:  # the first page again and again
+    def same(h: Any) -> None:  # the first page again and again, though total says 1000
         items = [{"uuid": f"u{i}", "name": f"t{i}"} for i in range(100)]
-        send_json(h, 200, {"data": items, "has_more": True})
+        send_json(h, 200, {"data": items, "total": 1000, "has_more": True})
 
     server = stub_server({"/leads/api/tags": same})
     with client(server.url) as c, pytest.raises(errors.ApiError) as info:
         c.list_all("/leads/api/tags")
     assert "GET /leads/api/tags" in str(info.value)
-    assert "page 2 repeats 100 object(s) already read" in str(info.value)
+    assert "page 2 repeats objects already read while total 1000 says 900 more" in str(info.value)
     assert len(server.requests) == 6  # read again twice (objects may shift), then refused
+
+
+def test_a_page_repeating_some_objects_is_read_again_then_refused(stub_server: Stub) -> None:
+    def shifted(h: Any) -> None:  # page 2 starts with the last object of page 1, forever
+        start = offset_of(h) - (1 if offset_of(h) else 0)
+        items = [{"uuid": f"u{start + i}"} for i in range(100)]
+        send_json(h, 200, {"data": items, "has_more": True})
+
+    server = stub_server({"/leads/api/tags": shifted})
+    with client(server.url) as c, pytest.raises(errors.ApiError) as info:
+        c.list_all("/leads/api/tags")
+    assert "page 2 repeats 1 object(s) already read (e.g. u99)" in str(info.value)
+    assert len(server.requests) == 6
 
 
 def test_more_objects_than_total_stops_paging(stub_server: Stub) -> None:

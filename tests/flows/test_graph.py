@@ -368,6 +368,10 @@ def test_unknown_uuids_are_kept_raw() -> None:
             "node_id": 2,
             "type": "gs_add_tag",
             "fields": ["payload.tag", "payload.tag_uuid"],
+            "values": {
+                "payload.tag": {"before": None, "after": "Warm"},
+                "payload.tag_uuid": {"before": "dead-beef", "after": None},
+            },
         }
     ]
 
@@ -554,6 +558,7 @@ def test_diff_change_of_a_message() -> None:
             "node_id": 4,
             "type": "linkedin_send_message",
             "fields": ["payload.template"],
+            "values": {"payload.template": {"before": "Hi", "after": "Hello again"}},
         }
     ]
 
@@ -563,12 +568,19 @@ def test_diff_delay_and_reference_change() -> None:
     desired[4]["delay_in_seconds"] = 60
     desired[3]["payload"]["ai_template"] = "Other"
     assert diff_graph((desired, SRC), (FILTER_FLOW, SRC)) == [
-        {"op": "change", "node_id": 5, "type": "gs_add_tag", "fields": ["delay_in_seconds"]},
+        {
+            "op": "change",
+            "node_id": 5,
+            "type": "gs_add_tag",
+            "fields": ["delay_in_seconds"],
+            "values": {"delay_in_seconds": {"before": 3600, "after": 60}},
+        },
         {
             "op": "change",
             "node_id": 4,
             "type": "linkedin_send_message",
             "fields": ["payload.ai_template"],
+            "values": {"payload.ai_template": {"before": "Intro", "after": "Other"}},
         },
     ]
 
@@ -582,8 +594,25 @@ def test_diff_added_step() -> None:
         node(4, "linkedin_visit_profile", (3, 1)),
     ]
     assert diff_graph((desired, SRC), (LINEAR, SRC)) == [
-        {"op": "change", "node_id": 2, "type": "linkedin_send_message", "fields": ["after"]},
-        {"op": "add", "node_id": 4, "type": "linkedin_visit_profile", "fields": []},
+        {
+            "op": "change",
+            "node_id": 2,
+            "type": "linkedin_send_message",
+            "fields": ["after"],
+            "values": {
+                "after": {
+                    "before": [{"node_id": 3, "branch_id": 1}],
+                    "after": [{"node_id": 4, "branch_id": 1}],
+                }
+            },
+        },
+        {
+            "op": "add",
+            "node_id": 4,
+            "type": "linkedin_visit_profile",
+            "fields": [],
+            "in": [{"node_id": 2, "branch_id": 1}],
+        },
     ]
 
 
@@ -595,9 +624,28 @@ def test_diff_removed_step_reports_the_live_id() -> None:
         node(12, "gs_add_tag", (13, 1), payload={"tag": "Warm"}),
     ]
     live_sources = [{"id": 1, "sender_profiles": ["Anna - EU"], "after_id": 10}]
+    # edges in desired ids: live 10 is node 2, live 12 is node 3; 11 has no partner
     assert diff_graph((LINEAR, SRC), (live_nodes, live_sources)) == [
-        {"op": "change", "node_id": 2, "type": "linkedin_send_message", "fields": ["after"]},
-        {"op": "remove", "node_id": 11, "type": "linkedin_visit_profile", "fields": []},
+        {
+            "op": "change",
+            "node_id": 2,
+            "type": "linkedin_send_message",
+            "fields": ["after"],
+            "values": {
+                "after": {
+                    "before": [{"node_id": 11, "branch_id": 1, "removed": True}],
+                    "after": [{"node_id": 3, "branch_id": 1}],
+                }
+            },
+        },
+        {
+            "op": "remove",
+            "node_id": 11,
+            "type": "linkedin_visit_profile",
+            "fields": [],
+            "in": [{"node_id": 2, "branch_id": 1}],
+            "out": [{"node_id": 3, "branch_id": 1}],
+        },
     ]
 
 
@@ -605,9 +653,33 @@ def test_diff_replaced_step_of_another_type() -> None:
     desired = copy.deepcopy(LINEAR)
     desired[2] = node(3, "gs_remove_tag", (1, 1), payload={"tag": "Warm"})
     assert diff_graph((desired, SRC), (LINEAR, SRC)) == [
-        {"op": "change", "node_id": 2, "type": "linkedin_send_message", "fields": ["after"]},
-        {"op": "add", "node_id": 3, "type": "gs_remove_tag", "fields": []},
-        {"op": "remove", "node_id": 3, "type": "gs_add_tag", "fields": []},
+        {
+            "op": "change",
+            "node_id": 2,
+            "type": "linkedin_send_message",
+            "fields": ["after"],
+            "values": {
+                "after": {
+                    "before": [{"node_id": 3, "branch_id": 1, "removed": True}],
+                    "after": [{"node_id": 3, "branch_id": 1}],
+                }
+            },
+        },
+        {
+            "op": "add",
+            "node_id": 3,
+            "type": "gs_remove_tag",
+            "fields": [],
+            "in": [{"node_id": 2, "branch_id": 1}],
+        },
+        {
+            "op": "remove",
+            "node_id": 3,
+            "type": "gs_add_tag",
+            "fields": [],
+            "in": [{"node_id": 2, "branch_id": 1}],
+            "out": [{"node_id": 1, "branch_id": 1}],
+        },
     ]
 
 
@@ -615,14 +687,33 @@ def test_diff_branch_swap() -> None:
     desired = copy.deepcopy(DIAMOND)
     desired[1]["after"] = [{"node_id": 3, "branch_id": 0}, {"node_id": 4, "branch_id": 1}]
     assert diff_graph((desired, SRC), (DIAMOND, SRC)) == [
-        {"op": "change", "node_id": 2, "type": "rule_filter", "fields": ["after"]}
+        {
+            "op": "change",
+            "node_id": 2,
+            "type": "rule_filter",
+            "fields": ["after"],
+            "values": {
+                "after": {
+                    "before": [{"node_id": 4, "branch_id": 0}, {"node_id": 3, "branch_id": 1}],
+                    "after": [{"node_id": 3, "branch_id": 0}, {"node_id": 4, "branch_id": 1}],
+                }
+            },
+        }
     ]
 
 
 def test_diff_contact_sources() -> None:
     changed = [dict(SRC[0], rotation_strategy="random", sender_profiles=["Bob", "Anna - EU"])]
     assert diff_graph((LINEAR, changed), (LINEAR, SRC)) == [
-        {"op": "change", "contact_source": 1, "fields": ["rotation_strategy", "sender_profiles"]}
+        {
+            "op": "change",
+            "contact_source": 1,
+            "fields": ["rotation_strategy", "sender_profiles"],
+            "values": {
+                "rotation_strategy": {"before": "fair", "after": "random"},
+                "sender_profiles": {"before": ["Anna - EU"], "after": ["Anna - EU", "Bob"]},
+            },
+        }
     ]
     more = [*SRC, {"id": 2, "sender_profiles": [], "after_id": 3}]
     assert diff_graph((LINEAR, more), (LINEAR, SRC)) == [

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from e2e import api, names, objects, plan_json, run, write
+import pytest
+from e2e import api, names, objects, plan_json, precreated_stages, run, write
+
+
+@pytest.fixture(params=["contract", "real"])
+def emulator(request: pytest.FixtureRequest, emulator_factory: Callable[..., Any]) -> Any:
+    """Every test here runs against both emulator dialects (the contract's and the real one)."""
+    return emulator_factory(dialect=request.param)
+
 
 BASIC = """
 version: 1
@@ -68,8 +78,8 @@ def test_update_and_delete_with_prune(emulator, tmp_path: Path) -> None:
     assert plan["changes"][0]["fields"] == [
         {"path": "color", "before": "#F4A300", "after": "#000000"}
     ]
-    assert [u["name"] for u in plan["unmanaged"]] == ["Cold"]
-    result = run(emulator, "apply", str(tmp_path), "--auto-approve", "--prune")
+    assert [u["name"] for u in plan["unmanaged"]] == [*precreated_stages(emulator), "Cold"]
+    result = run(emulator, "apply", str(tmp_path), "--auto-approve", "--prune", "--force")
     assert result.exit_code == 0, result.output
     assert names(emulator, "tag") == ["Warm"]
     assert objects(emulator, "tag")[0]["color"] == "#000000"

@@ -81,7 +81,11 @@ def test_repointed_step_shows_node_id_and_new_reference(emulator, tmp_path: Path
     write(tmp_path, "ws.yaml", REPLACE.replace("type: message", "type: email"))
     result = run(emulator, "plan", str(tmp_path), "--allow-replace")
     assert result.exit_code == 0, result.output
-    assert 'steps: ~ node 2 (re-point): ai_template -> new template "Intro"' in result.stdout
+    # node 2 is a linkedin_send_message whose ai_template is the replaced "Intro"
+    assert (
+        'steps: ~ node 2 (Send LinkedIn message: Intro): ai_template -> new template "Intro"'
+        in result.stdout
+    )
     assert "node None" not in result.stdout
     # a replace shows its usage too (templates have no count in the API)
     assert '-/+ template "Intro" (create-only: type)  (usage unknown)' in result.stdout

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from gsctl.model import Resource, Secret
 from gsctl.reconcile.changes import Change, Plan, PlanOptions, Violation
@@ -15,6 +16,84 @@ from gsctl.reconcile.diff import FieldChange
 from gsctl.render import plan as render
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
+def edge(node_id: int, branch_id: int = 1) -> dict[str, int]:
+    return {"node_id": node_id, "branch_id": branch_id}
+
+
+# CTO sequence: connect -> accepted? -yes-> message -> tag Hot (new) -> end
+#                                    -no--> stage Not now -> end
+# Live, the message waited 1 h and went to a profile visit (removed) instead of the tag.
+CONNECT = {
+    "id": 2,
+    "type": "linkedin_send_connection_request",
+    "payload": {"template": "Hi {{first_name}}, let's connect"},
+    "after": [edge(3)],
+}
+ACCEPTED = {
+    "id": 3,
+    "type": "trigger_linkedin_connection_request_accepted",
+    "after": [edge(4, 1), edge(6, 2)],
+}
+MESSAGE_TEXT = "Thanks for connecting, {{first_name}}! Quick question about your stack"
+STAGE = {"id": 6, "type": "gs_change_pipeline_stage", "payload": {"pipeline_stage": "Not now"}}
+DESIRED_NODES = [
+    {"id": 1, "type": "end"},
+    CONNECT,
+    ACCEPTED,
+    {
+        "id": 4,
+        "type": "linkedin_send_message",
+        "delay_in_seconds": 7200,
+        "payload": {"template": MESSAGE_TEXT},
+        "after": [edge(5)],
+    },
+    {"id": 5, "type": "gs_add_tag", "payload": {"tag": "Hot"}, "after": [edge(1)]},
+    {**STAGE, "after": [edge(1)]},
+]
+LIVE_NODES = [
+    {"id": 1, "type": "end"},
+    CONNECT,
+    ACCEPTED,
+    {
+        "id": 4,
+        "type": "linkedin_send_message",
+        "delay_in_seconds": 3600,
+        "payload": {"template": MESSAGE_TEXT},
+        "after": [edge(7)],
+    },
+    {"id": 7, "type": "linkedin_visit_profile", "after": [edge(1)]},
+    {**STAGE, "after": [edge(1)]},
+]
+# What diff_graph says for these two sides (tests/flows checks diff_graph itself).
+FLOW_STEPS = [
+    {
+        "op": "change",
+        "node_id": 4,
+        "type": "linkedin_send_message",
+        "fields": ["delay_in_seconds", "after"],
+        "values": {
+            "delay_in_seconds": {"before": 3600, "after": 7200},
+            "after": {"before": [{**edge(7), "removed": True}], "after": [edge(5)]},
+        },
+    },
+    {"op": "add", "node_id": 5, "type": "gs_add_tag", "fields": [], "in": [edge(4)]},
+    {
+        "op": "remove",
+        "node_id": 7,
+        "type": "linkedin_visit_profile",
+        "fields": [],
+        "in": [edge(4)],
+        "out": [edge(1)],
+    },
+]
+
+
+def flow_resource(nodes: list[dict[str, Any]]) -> Resource:
+    sources = [{"id": 1, "name": "CTOs", "sender_profiles": ["Anna - EU"], "after_id": 2}]
+    fields = {"name": "CTO sequence", "nodes": nodes, "contact_sources": sources}
+    return Resource("flow", "CTO sequence", ("cto sequence",), fields)
 
 
 def sample_plan() -> Plan:
@@ -33,14 +112,9 @@ def sample_plan() -> Plan:
             "CTO sequence",
             "f-1",
             [FieldChange("priority", 2, 3)],
-            steps=[
-                {
-                    "op": "change",
-                    "node_id": 2,
-                    "type": "linkedin_send_message",
-                    "fields": ["payload"],
-                }
-            ],
+            desired=flow_resource(DESIRED_NODES),
+            live=flow_resource(LIVE_NODES),
+            steps=FLOW_STEPS,
         ),
         Change(
             "create",
