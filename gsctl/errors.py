@@ -137,6 +137,10 @@ class OutcomeUnknownError(GsctlError):
     """A write was sent but its outcome is unknown (timeout or 5xx after sending)."""
 
 
+class DuplicatesError(GsctlError):
+    """Live objects share a natural key: gsctl cannot tell which one the manifests mean."""
+
+
 class UnsafePlanError(GsctlError):
     """A safety gate refused the plan."""
 

@@ -7,6 +7,8 @@ Both sides of a plan, desired (from manifests) and live (from the API), are list
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +55,45 @@ class Secret:
 
 
 SENSITIVE = "(sensitive)"
+
+# Every sensitive value this process has seen (API key, ${env:} values, Secret values):
+# :func:`redact` masks them in any text before it is shown or written.
+MIN_SENSITIVE_LEN = 6  # shorter values would mask ordinary words; too short to be a secret
+_NOT_SECRET = frozenset({"true", "false", "null", "none", "https://", "http://"})
+_sensitive: set[str] = set()
+_sensitive_lock = threading.Lock()
+_USERINFO = re.compile(
+    r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]{0,30}://)(?P<user>[^/@\s:]{0,256}):(?P<pw>[^/@\s]{0,1024})@"
+)
+
+
+def register_sensitive(value: str) -> None:
+    """Remember ``value`` (and each of its lines) as sensitive for :func:`redact`."""
+    if not isinstance(value, str):
+        return
+    parts = {value, *(line.strip() for line in value.splitlines())}
+    kept = [
+        p
+        for p in parts
+        if len(p) >= MIN_SENSITIVE_LEN
+        and p.lower() not in _NOT_SECRET
+        and not p.replace(".", "").isdigit()  # a number would mask unrelated numbers
+    ]
+    with _sensitive_lock:
+        _sensitive.update(kept)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered sensitive value replaced by ``(sensitive)`` (longest
+    first) and the password of any ``scheme://user:password@`` URL masked."""
+    with _sensitive_lock:
+        values = sorted(_sensitive, key=len, reverse=True)
+    for value in values:
+        if value in text:
+            text = text.replace(value, SENSITIVE)
+    if "://" not in text:
+        return text
+    return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{SENSITIVE}@", text)
 
 
 def reveal(value: Any) -> Any:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -129,3 +130,75 @@ def stub_api() -> Iterator[StubApi]:
     stub = StubApi()
     yield stub
     stub.stop()
+
+
+class StubServer:
+    """A tiny HTTP server on 127.0.0.1 for hostile answers the emulator never gives.
+
+    ``routes`` maps a path (query string stripped; ``"*"``: any other path) to a function
+    that writes the whole answer with the ``BaseHTTPRequestHandler`` it gets.
+    """
+
+    def __init__(self, routes: dict[str, Callable[[Any], None]]) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.routes = routes
+        self.requests: list[tuple[str, str, bytes]] = []  # method, path with query, body
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.requests.append((self.command, self.path, body))
+                path = self.path.split("?")[0]
+                route = outer.routes.get(path) or outer.routes.get("*")
+                if route is None:
+                    self.send_error(404)
+                    return
+                # the client may hang up mid-answer: that is what these tests want
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    route(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def send_json(handler: Any, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    """Write one complete JSON answer from a :class:`StubServer` route."""
+    import json
+
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+@pytest.fixture
+def stub_server() -> Iterator[Callable[[dict[str, Callable[[Any], None]]], StubServer]]:
+    """``stub_server(routes)`` starts a :class:`StubServer`; all are stopped at teardown."""
+    servers: list[StubServer] = []
+
+    def make(routes: dict[str, Callable[[Any], None]]) -> StubServer:
+        servers.append(StubServer(routes))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()

@@ -11,7 +11,7 @@ Contracts:
   a request that got no answer raises ``TransportError``.
 - Retries (at most ``max_retries``): 429 for every method, honouring ``Retry-After`` through
   ``RateLimiter.penalize`` so that all threads back off; a pause longer than
-  ``NOTIFY_PAUSE_AFTER`` seconds is announced once through ``notify`` (not only with -v).
+  ``limits.announce_after`` seconds is announced once through ``notify`` (not only with -v).
   GET, PUT and DELETE also retry 500/502/503/504, timeouts and dropped connections with
   capped exponential backoff and full jitter (the contract calls a 500 "safe to retry
   idempotent calls"). Other 4xx are never retried.
@@ -28,6 +28,7 @@ Contracts:
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import threading
@@ -40,7 +41,9 @@ import httpx
 
 from gsctl import errors
 from gsctl.api import guard, kinds, wire
+from gsctl.api.bounds import PageGuard, ReadLimits, RepeatedPageError, WaitBudget, bad_answer
 from gsctl.api.ratelimit import RateLimiter
+from gsctl.model import redact, register_sensitive
 
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -49,7 +52,6 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures after the request may have reached the server.
 MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 LIST_DEFAULTS = {"order_field": "created_at", "order_type": "asc"}
-NOTIFY_PAUSE_AFTER = 5.0  # seconds: a longer Retry-After pause is told to the user
 
 FindExisting = Callable[[], dict[str, Any] | None]
 
@@ -105,6 +107,23 @@ class _Done:
     value: Any
 
 
+@dataclass
+class _Answer:
+    """A complete answer read within the client's bounds (see ``Client._read_bounded``)."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    reason_phrase: str
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
 class Client:
     """GetSales API client shared by all workers of one command (see module docstring)."""
 
@@ -123,6 +142,7 @@ class Client:
         notify: Callable[[str], None] | None = None,
         user_agent: str | None = None,
         max_connections: int = 16,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.base_url = wire.check_base_url(base_url)
         key = (api_key or "").strip()
@@ -131,6 +151,7 @@ class Client:
         if any(ch.isspace() or not ch.isprintable() for ch in key):
             raise errors.UsageError("the API key contains whitespace or control characters")
         self._key = key
+        register_sensitive(key)
         self.team_id = team_id
         self.max_retries = max(0, max_retries)
         self.backoff_base = backoff_base
@@ -138,7 +159,10 @@ class Client:
         self.limiter = RateLimiter(rate_limit)
         self.stats = ClientStats()
         self._log = verbose_log
+        self.limits = limits or ReadLimits()
+        self.timeout = timeout
         self._notify = notify
+        self._waits = WaitBudget(self.limits.max_wait)
         self._lock = threading.Lock()
         self._rng = random.Random()
         headers = {
@@ -185,22 +209,53 @@ class Client:
         when ``offset`` reaches ``total``, else on a short page), or when a page brings only
         objects already seen (a server that ignores ``offset``). Every item must be an object
         with an identity, ``key`` (:mod:`gsctl.api.guard`).
+        A list that changed while it was read (``total`` moved, or differs from the objects
+        read) is read again, at most ``limits.list_attempts`` times; hostile paging raises
+        (see :class:`~gsctl.api.bounds.PageGuard`).
         """
+        attempts = max(1, self.limits.list_attempts)
+        for attempt in range(1, attempts + 1):
+            pages = PageGuard(path, self.limits.max_pages)
+            try:
+                items = self._list_pages(path, params, pages, key)
+            except RepeatedPageError as exc:  # objects shifted forward, or a broken server
+                if attempt == attempts:
+                    raise
+                self._emit(f"{exc}; reading it again ({attempt}/{attempts})")
+                continue
+            if pages.consistent:
+                return items
+            self._emit(
+                f"GET {path}: the list changed while it was read (total {pages.totals[-1]}, "
+                f"{pages.count} read); reading it again ({attempt}/{attempts})"
+            )
+        raise bad_answer(
+            "GET", path, f"the list kept changing while it was read ({attempts} attempts)"
+        )
+
+    def _list_pages(
+        self, path: str, params: dict[str, str] | None, pages: PageGuard, key: str
+    ) -> list[dict[str, Any]]:
+        """One paged read of a list; ``pages`` sees every page."""
         out: list[dict[str, Any]] = []
         seen: set[Any] = set()
         while True:
-            page = self.list_page(path, params, len(out), key=key)
-            fresh = [o for o in page.items if o[key] not in seen]
+            data, meta = self._page(path, params, len(out), key)
+            fresh = [o for o in data if o[key] not in seen]
+            if data and not fresh:  # the server ignores offset: unless total says otherwise
+                pages.check_complete(meta, len(out))
+                return out
+            pages.add(data, meta, key)
             seen.update(o[key] for o in fresh)
             out.extend(fresh)
-            if not fresh or not page.more:
+            if not fresh or not wire.has_more(meta, len(out), len(data)):
                 return out
 
-    def list_page(
-        self, path: str, params: dict[str, str] | None = None, offset: int = 0, *, key: str = "uuid"
-    ) -> Page:
-        """One page of a list endpoint at ``offset`` (``MAX_PAGE`` objects, oldest first):
-        ``{data: [...]}`` or a bare array, every item an object with ``key`` (the guard)."""
+    def _page(
+        self, path: str, params: dict[str, str] | None, offset: int, key: str
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """(items, page metadata) at ``offset``: ``{data: [...]}`` or a bare array, every item
+        an object with ``key`` (the guard)."""
         query = {**LIST_DEFAULTS, **(params or {}), "limit": str(kinds.MAX_PAGE)}
         page = self._call("GET", path, params={**query, "offset": str(offset)})
         data = page if isinstance(page, list) else None
@@ -209,7 +264,14 @@ class Client:
         if data is None:
             raise guard.mismatch("GET", path, "data", "a list of objects", page)
         guard.list_items("GET", path, data, at="data" if isinstance(page, dict) else "", key=key)
-        meta = page if isinstance(page, dict) else {}
+        return data, page if isinstance(page, dict) else {}
+
+    def list_page(
+        self, path: str, params: dict[str, str] | None = None, offset: int = 0, *, key: str = "uuid"
+    ) -> Page:
+        """One page of a list endpoint at ``offset`` (``MAX_PAGE`` objects, oldest first), for
+        readers that fetch pages in parallel and check the whole themselves."""
+        data, meta = self._page(path, params, offset, key)
         more = bool(data) and wire.has_more(meta, offset + len(data), len(data))
         total = meta.get("total")
         return Page(data, more=more, total=total if type(total) is int else None)
@@ -301,17 +363,91 @@ class Client:
             if found is not None:
                 return found
 
-    def _send(self, call: _Call) -> httpx.Response:
+    def _send(self, call: _Call) -> _Answer:
         with self._lock:
             self.stats.requests += 1
             self.stats.by_method[call.method] = self.stats.by_method.get(call.method, 0) + 1
             if call.method not in ("GET", "HEAD") and not call.reads_only:
                 self.stats.writes += 1
-        return self._http.request(call.method, call.path, params=call.params, json=call.body)
+        deadline = time.monotonic() + self.timeout
+        request = self._http.build_request(
+            call.method, call.path, params=call.params, json=call.body
+        )
+        response = self._http.send(request, stream=True)
+        try:
+            return self._read_bounded(call, response, deadline)
+        finally:
+            response.close()
 
-    def _on_response(
-        self, call: _Call, response: httpx.Response
-    ) -> _Done | _Retry | errors.GsctlError:
+    # ----- bounded reads (issue 15) -------------------------------------------------------
+
+    def _read_bounded(self, call: _Call, response: httpx.Response, deadline: float) -> _Answer:
+        """The whole answer, or raise: ``ApiError`` when it is larger than
+        ``limits.max_body_bytes``, ``httpx.ReadTimeout`` when it is not complete by
+        ``deadline`` (the timeout bounds the whole answer, not each read)."""
+        cap = self.limits.max_body_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise self._too_large(call)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large(call)
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout(
+                    f"the answer was not complete within {self.timeout:g} s",
+                    request=response.request,
+                )
+        return _Answer(
+            response.status_code, response.headers, b"".join(chunks), response.reason_phrase
+        )
+
+    def _too_large(self, call: _Call) -> errors.ApiError:
+        mb = self.limits.max_body_bytes / (1024 * 1024)
+        return bad_answer(
+            call.method,
+            call.path,
+            f"the answer is larger than {mb:g} MB; refusing to read it "
+            "(raise the cap with --max-response-mb)",
+        )
+
+    def _wait_before_retry(self, call: _Call, retry: _Retry, limit: int) -> float:
+        """Seconds to wait before the next attempt: backoff, or ``Retry-After`` capped at
+        ``limits.max_retry_after``; raises when the client's waiting budget is spent."""
+        if retry.wait is None:
+            wait = min(self._backoff(call.attempt + 1), self.backoff_cap)
+        else:
+            wait = min(retry.wait, self.limits.max_retry_after)
+        if not self._waits.take(wait):
+            raise errors.GsctlError(
+                f"{call.method} {call.path}: gave up after {retry.reason}: waiting "
+                f"{wait:.0f} s more would exceed the limit of {self.limits.max_wait:g} s "
+                f"spent waiting for retries ({self._waits.spent:.0f} s so far)"
+            )
+        return wait
+
+    def _announce(self, call: _Call, retry: _Retry, wait: float, limit: int) -> None:
+        """Say on stderr (``notify``, shown without -v) what is being waited for: a rate-limit
+        pause over ``limits.announce_after`` seconds, or any other wait of a second or more."""
+        if self._notify is None:
+            return
+        if retry.penalize and wait <= self.limits.announce_after:
+            return
+        if not retry.penalize and wait < 1.0:
+            return
+        shown = f"{math.ceil(wait)} s" if wait >= 5 else f"{wait:.1f} s"
+        prefix = "rate limited by the API; " if retry.penalize else ""
+        self._notify(
+            self._scrub(
+                f"{prefix}waiting {shown} before retrying {call.method} {call.path} "
+                f"({retry.reason}; retry {call.attempt + 1} of {limit})"
+            )
+        )
+
+    def _on_response(self, call: _Call, response: _Answer) -> _Done | _Retry | errors.GsctlError:
         """Classify an answer: done, retry, or the error to raise."""
         status = response.status_code
         if 200 <= status < 300:
@@ -333,9 +469,11 @@ class Client:
             return _Retry(f"{status} {error.reason}", error, ambiguous=True)
         if call.ambiguous and call.method == "DELETE" and status == 404:
             return _Done(None)  # the earlier attempt deleted it
-        if call.ambiguous and call.method == "POST" and status == 422 and call.find_existing:
+        taken = call.ambiguous or _is_taken(error)
+        if call.method == "POST" and status == 422 and call.find_existing and taken:
             found = self._find_existing(call, error)
             if found is not None:
+                self._emit(f"{call.method} {call.path}: {error.reason}; found by natural key")
                 return _Done(found)
         return error
 
@@ -360,19 +498,20 @@ class Client:
                 found = self._resolve_ambiguous(call, retry, took)
                 if found is not None:
                     return found
-        wait = self._backoff(call.attempt + 1) if retry.wait is None else retry.wait
-        wait = min(wait, self.backoff_cap)
-        # penalize even when giving up: the other threads must wait
-        fresh_pause = retry.penalize and self.limiter.penalize(wait)
-        if fresh_pause and wait > NOTIFY_PAUSE_AFTER and self._notify:
-            self._notify(f"rate limited by the API; waiting {math.ceil(wait)} s")
         # A call's own retry cap never shortens the wait for a 429: being rate limited is
         # not a failure of the endpoint.
         own = call.max_retries
         limit = self.max_retries if own is None or retry.penalize else own
         if call.attempt >= limit:
+            if retry.penalize and retry.wait:  # the other threads must wait all the same
+                self.limiter.penalize(min(retry.wait, self.limits.max_retry_after))
             self._emit(took)
             raise retry.error
+        wait = self._wait_before_retry(call, retry, limit)
+        # A pause other threads already announced (they wait in the limiter too) is not told
+        # again.
+        if not retry.penalize or self.limiter.penalize(wait):
+            self._announce(call, retry, wait, limit)
         call.attempt += 1
         self._emit(f"{took}; retry {call.attempt}/{limit} after {wait:.2f} s: {retry.reason}")
         with self._lock:
@@ -412,7 +551,7 @@ class Client:
         with self._lock:
             return self._rng.uniform(0, ceiling)
 
-    def _decode(self, call: _Call, response: httpx.Response) -> Any:
+    def _decode(self, call: _Call, response: _Answer) -> Any:
         if response.status_code == 204 or not response.content:
             return {}
         try:
@@ -422,7 +561,7 @@ class Client:
                 call.method, call.path, "", "a JSON body", "text that is not JSON"
             ) from None
 
-    def _api_error(self, call: _Call, response: httpx.Response) -> errors.ApiError:
+    def _api_error(self, call: _Call, response: _Answer) -> errors.ApiError:
         status = response.status_code
         reason, message, data = wire.parse_error(
             response.status_code, response.text, response.reason_phrase
@@ -455,8 +594,15 @@ class Client:
         return f"{call.path}?{httpx.QueryParams(call.params)}"
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._key, "(redacted)") if self._key else text
+        """``text`` with the API key, every registered secret and URL passwords masked."""
+        return redact(text.replace(self._key, "(redacted)") if self._key else text)
 
     def _emit(self, line: str) -> None:
         if self._log is not None:
             self._log(self._scrub(line))
+
+
+def _is_taken(error: errors.ApiError) -> bool:
+    """A 422 that says a natural key is taken (the name exists already)."""
+    texts = [error.api_message, *(m for v in error.field_errors.values() for m in v)]
+    return any("taken" in t.lower() or "already exists" in t.lower() for t in texts)

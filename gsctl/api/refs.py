@@ -43,6 +43,13 @@ class NameIndex:
             self._by_name.setdefault(kind, {})[self._fold(kind, name)] = uuid
             self._by_uuid.setdefault(kind, {})[uuid] = name
 
+    def add_first(self, kind: str, name: str, uuid: str) -> None:
+        """Like :meth:`add`, but an already known name keeps its uuid (of live objects
+        sharing a name, the oldest is the one references mean)."""
+        with self._lock:
+            self._by_name.setdefault(kind, {}).setdefault(self._fold(kind, name), uuid)
+            self._by_uuid.setdefault(kind, {})[uuid] = name
+
     def uuid(self, kind: str, name: str) -> str:
         """The uuid of ``name``; raises KeyError when the workspace has no such object."""
         with self._lock:

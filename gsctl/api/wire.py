@@ -17,6 +17,7 @@ from typing import Any
 
 from gsctl import errors
 from gsctl.api import kinds
+from gsctl.model import redact
 
 
 def version() -> str:
@@ -52,10 +53,11 @@ def check_base_url(base_url: str) -> str:
         has_credentials = parts.username is not None or parts.password is not None
         _ = parts.port  # raises ValueError for a malformed port
     except ValueError as exc:
-        raise errors.UsageError(f"invalid API URL: {exc}") from None
+        raise errors.UsageError(redact(f"invalid API URL: {exc}")) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not host:
-        raise errors.UsageError(f"invalid API URL {base_url!r}: expected https://HOST")
+        shown = redact(base_url)
+        raise errors.UsageError(f"invalid API URL {shown!r}: expected https://HOST")
     if has_credentials:
         raise errors.UsageError("the API URL must not contain credentials")
     if scheme == "http" and not is_loopback(host):

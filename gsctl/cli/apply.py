@@ -9,8 +9,16 @@ import click
 
 from gsctl import render
 from gsctl.cli.connect import api_url_of, connect
+from gsctl.cli.lock import apply_lock
 from gsctl.cli.options import api_options, plan_options, run_config
-from gsctl.cli.output import Output, Progress, confirm, enforce_gates, handle_errors
+from gsctl.cli.output import (
+    Output,
+    Progress,
+    confirm,
+    enforce_gates,
+    handle_errors,
+    warn_duplicates,
+)
 from gsctl.errors import ExitCode, Interrupted, UsageError
 from gsctl.reconcile import workflow
 
@@ -35,7 +43,10 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, **o
     if saved is not None:
         cfg = workflow.config_for_saved(cfg, saved, paths)
     desired, team_id = workflow.load(cfg)
-    with connect(cfg, team_id) as client:
+    with (
+        apply_lock(team_id if team_id is not None or not cfg.emulator else 1),
+        connect(cfg, team_id) as client,
+    ):
         api_url = api_url_of(cfg, client)
         if saved is not None and (saved.get("api_url"), saved.get("team_id")) != (api_url, team_id):
             raise UsageError(
@@ -43,6 +54,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, **o
                 f"not {api_url} team {team_id}"
             )
         planned = workflow.make_plan(cfg, client, desired, team_id, api_url)
+        warn_duplicates(output, planned.plan)
         if saved is not None:
             workflow.check_saved(saved, planned, planned.plan.to_dict())
         output.out(render.plan_text(planned.plan, color=output.color))

@@ -108,6 +108,7 @@ def _client(cfg: RunConfig, url: str, key: str, team_id: int | None) -> Client:
         rate_limit=cfg.rate_limit,
         timeout=cfg.timeout,
         verbose_log=cfg.verbose_log,
+        limits=cfg.limits,
         notify=cfg.notify,
     )
 

@@ -13,8 +13,9 @@ from gsctl.cli.connect import connect
 from gsctl.cli.options import api_options, complete_kind, run_config
 from gsctl.cli.output import Output, handle_errors, write_atomic
 from gsctl.errors import UsageError
-from gsctl.export.dump import Export, export_team, filter_kinds, kind_filters
+from gsctl.export.dump import Export, export_team, filter_kinds, kind_filters, known_secrets
 from gsctl.export.schemas import schema_target
+from gsctl.manifests.files import find_files, read_text
 from gsctl.reconcile import workflow
 
 KIND_HELP = "Only this kind, singular or plural: " + ", ".join(k.name for k in kinds.MANAGED)
@@ -70,11 +71,23 @@ def export_cmd(
     schemas = schema_target(target)
     with connect(cfg, team_id) as client:
         exported = export_team(
-            cfg, client, filter_kinds(filters), schema_ref=schemas.ref, filters=filters
+            cfg,
+            client,
+            filter_kinds(filters),
+            schema_ref=schemas.ref,
+            filters=filters,
+            secrets=known_secrets(cfg.environ(), manifest_texts(target)),
         )
     write_export(target, exported, schemas.files)
     output.err(f"Exported {exported.count} objects into {len(exported.files)} files in {target}.")
     summary(output, exported)
+
+
+def manifest_texts(target: Path) -> list[str]:
+    """The manifests already in the export directory (they name the secrets in use)."""
+    if not target.is_dir():
+        return []
+    return [text for path in find_files([str(target)]) if (text := read_text(path)[0])]
 
 
 def write_export(target: Path, exported: Export, schemas: dict[str, str]) -> None:

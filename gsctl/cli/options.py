@@ -73,6 +73,21 @@ def api_options(func: F) -> F:
             "unlimited with --emulator].",
         ),
         click.option(
+            "--max-response-mb",
+            type=click.FloatRange(0.001),
+            default=32.0,
+            show_default=True,
+            help="Refuse an API answer larger than this many MB.",
+        ),
+        click.option(
+            "--max-wait",
+            type=click.FloatRange(0),
+            default=600.0,
+            show_default=True,
+            help="Seconds one command may spend waiting before retries (429 Retry-After, "
+            "backoff) before it gives up.",
+        ),
+        click.option(
             "-v", "--verbose", is_flag=True, help="Log each request (method, path, status, ms)."
         ),
         click.option("--no-color", is_flag=True, help="No colour (also NO_COLOR)."),
@@ -115,6 +130,11 @@ def plan_options(func: F) -> F:
             help="Read every flow version from the API, bypassing the local cache "
             "(also GSCTL_NO_CACHE=1).",
         ),
+        click.option(
+            "--allow-duplicates",
+            is_flag=True,
+            help="When live objects share a name, use the oldest (else plan exits 1).",
+        ),
     ]
     for deco in reversed(decorators):
         func = deco(func)
@@ -122,13 +142,15 @@ def plan_options(func: F) -> F:
 
 
 def run_config(paths: tuple[str, ...], opts: dict[str, Any]) -> Any:
+    from gsctl.api.bounds import MB, ReadLimits
+    from gsctl.model import redact
     from gsctl.reconcile.workflow import RunConfig
 
     def log(line: str) -> None:
-        click.echo(f"  {line}", err=True)
+        click.echo(redact(f"  {line}"), err=True)
 
-    def notify(line: str) -> None:
-        click.echo(line, err=True)
+    def notify(line: str) -> None:  # what is being waited for, shown without -v
+        click.echo(redact(line), err=True)
 
     return RunConfig(
         paths=paths or (".",),
@@ -142,5 +164,9 @@ def run_config(paths: tuple[str, ...], opts: dict[str, Any]) -> Any:
         verbose_log=log if opts["verbose"] else None,
         notify=notify,
         refresh=bool(opts.get("refresh")),
+        limits=ReadLimits(
+            max_body_bytes=int(opts.get("max_response_mb", 32.0) * MB),
+            max_wait=opts.get("max_wait", 600.0),
+        ),
         plan=PlanOptions.from_dict(opts),
     )

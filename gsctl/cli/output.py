@@ -22,6 +22,7 @@ from gsctl.errors import (
     UnsafePlanError,
     UsageError,
 )
+from gsctl.model import redact
 from gsctl.reconcile.apply import Outcome, build_ops
 from gsctl.reconcile.changes import Plan
 
@@ -36,11 +37,11 @@ class Output:
 
     @staticmethod
     def out(text: str) -> None:
-        click.echo(text, nl=False)
+        click.echo(redact(text), nl=False)
 
     @staticmethod
     def err(text: str) -> None:
-        click.echo(text, err=True)
+        click.echo(redact(text), err=True)
 
 
 def handle_errors(func: F) -> F:
@@ -54,11 +55,11 @@ def handle_errors(func: F) -> F:
             click.echo(str(exc), err=True)
             sys.exit(int(exc.exit_code))
         except ManifestError as exc:
-            click.echo(str(exc), err=True)
+            click.echo(redact(str(exc)), err=True)
             click.echo(f"{len(exc.diagnostics)} error(s); nothing was sent to the API.", err=True)
             sys.exit(int(exc.exit_code))
         except GsctlError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(redact(f"error: {exc}"), err=True)
             sys.exit(int(exc.exit_code))
         except KeyboardInterrupt:  # outside any API session: nothing was sent
             click.echo(str(Interrupted(wrote=False)), err=True)
@@ -74,7 +75,7 @@ def write_atomic(path: str, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(redact(text))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -87,6 +88,16 @@ def render_plan(plan: Plan, fmt: str, color: bool) -> str:
     if fmt == "markdown":
         return render.plan_markdown(plan)
     return render.plan_text(plan, color=color)
+
+
+def warn_duplicates(output: Output, plan: Plan) -> None:
+    """One stderr warning per group of live objects sharing a name (--allow-duplicates)."""
+    from gsctl.reconcile.plan import duplicate_line
+
+    for group in plan.duplicates:
+        output.err(
+            f"warning: duplicates: {duplicate_line(group)}; using the oldest, {group[0].uuid}"
+        )
 
 
 def enforce_gates(plan: Plan, force: bool) -> None:
@@ -102,7 +113,7 @@ def step_summary(plan: Plan) -> None:
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if path:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(render.plan_markdown(plan) + "\n")
+            fh.write(redact(render.plan_markdown(plan)) + "\n")
 
 
 class Progress:

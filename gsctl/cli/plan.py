@@ -16,6 +16,7 @@ from gsctl.cli.output import (
     handle_errors,
     render_plan,
     step_summary,
+    warn_duplicates,
     write_atomic,
 )
 from gsctl.errors import ExitCode
@@ -51,6 +52,7 @@ def plan(
         output.err(str(warning))
     with connect(cfg, team_id) as client:
         planned = workflow.make_plan(cfg, client, desired, team_id, api_url_of(cfg, client))
+    warn_duplicates(output, planned.plan)
     output.out(render_plan(planned.plan, fmt, output.color))
     if out:
         write_atomic(out, render.plan_json(planned.plan))

@@ -10,6 +10,11 @@ Contract for callers: never mutate a dict returned by :meth:`Store.get` or
 :meth:`Store.all`; build a new dict and :meth:`Store.put` it. Group several writes in
 ``with store.transaction():`` to commit them together. Validate before writing: a
 transaction is committed even when its block raises, so memory and disk stay equal.
+
+Several processes may share one database file (two ``gsctl apply --emulator`` runs): every
+write transaction is ``BEGIN IMMEDIATE`` (one writer at a time across processes) and first
+reloads the working copy when another connection committed since (``PRAGMA data_version``),
+so uniqueness checks see every process's objects; reads reload the same way.
 """
 
 from __future__ import annotations
@@ -61,11 +66,15 @@ class Store:
         self._depth = 0
         if path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self._shared = path != ":memory:"
+        self._data_version = self._read_data_version()
         self._objs: dict[tuple[int, str], dict[str, dict[str, Any]]] = {}
         self._index: dict[tuple[int, str, tuple[str, ...]], str] = {}
         self._versions: dict[tuple[int, str], int] = {}
@@ -92,6 +101,23 @@ class Store:
                     self._index[(team_id, kind, key)] = uuid
         self._teams = dict(self._conn.execute("SELECT team_id, name FROM teams"))
 
+    def _read_data_version(self) -> int:
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _sync(self) -> None:
+        """Reload the working copy if another connection committed since (caller: lock)."""
+        if not self._shared:
+            return
+        version = self._read_data_version()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        keys = set(self._objs) | set(self._versions)
+        self._objs, self._index = {}, {}
+        self._load()
+        for key in keys | set(self._objs):
+            self._versions[key] = self._versions.get(key, 0) + 1
+
     def reindex(self) -> None:
         """Rebuild the natural-key index (after :attr:`key_of` is replaced)."""
         with self._lock:
@@ -109,7 +135,8 @@ class Store:
         """Hold the lock and commit all writes of the block at once (nestable)."""
         with self._lock:
             if self._depth == 0:
-                self._conn.execute("BEGIN")
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._sync()
             self._depth += 1
             try:
                 yield
@@ -156,22 +183,31 @@ class Store:
 
     def get(self, team_id: int, kind: str, uuid: str) -> dict[str, Any] | None:
         with self._lock:
+            if self._depth == 0:
+                self._sync()
             return self._objs.get((team_id, kind), {}).get(uuid)
 
     def all(self, team_id: int, kind: str) -> list[dict[str, Any]]:
         """Objects of a kind in creation order (the stored dicts: do not mutate)."""
         with self._lock:
+            if self._depth == 0:
+                self._sync()
             return list(self._objs.get((team_id, kind), {}).values())
 
     def find(self, team_id: int, kind: str, key: tuple[str, ...]) -> dict[str, Any] | None:
         """The object holding natural key ``key`` (as :attr:`key_of` computes it)."""
         with self._lock:
+            if self._depth == 0:
+                self._sync()
             uuid = self._index.get((team_id, kind, key))
             return None if uuid is None else self.get(team_id, kind, uuid)
 
     def version(self, team_id: int, kind: str) -> int:
-        """A counter that changes on every write to (team, kind)."""
-        return self._versions.get((team_id, kind), 0)
+        """A counter that changes on every write to (team, kind), by any process."""
+        with self._lock:
+            if self._depth == 0:
+                self._sync()
+            return self._versions.get((team_id, kind), 0)
 
     def put(self, team_id: int, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Insert or replace ``obj`` (keyed by its ``uuid``); returns it."""

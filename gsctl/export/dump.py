@@ -15,7 +15,7 @@ graph rules: both are reported in ``Export.problems`` (the files are still writt
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,12 +25,15 @@ from gsctl.api.refs import secret_placeholder, url_has_hidden_parts
 from gsctl.errors import UsageError
 from gsctl.flows.graph import check_graph
 from gsctl.manifests.loader import dump_yaml
-from gsctl.model import Resource
+from gsctl.model import MIN_SENSITIVE_LEN, Resource, register_sensitive
 from gsctl.reconcile.live import LiveState, fetch
 from gsctl.reconcile.workflow import RunConfig
 
 Filter = tuple[str, str | None]  # (kind name, object name or None for the whole kind)
 
+# Environment variables whose values export never writes, even inside a non-secret field.
+CREDENTIAL_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|AUTH|CREDENTIAL|SIGNATURE|PRIVATE", re.I)
+_ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
@@ -94,6 +97,37 @@ def escape(value: Any) -> Any:
         return {k: escape(v) for k, v in value.items()}
     if isinstance(value, list):
         return [escape(v) for v in value]
+    return value
+
+
+def known_secrets(environ: Mapping[str, str], manifests: Iterable[str]) -> dict[str, str]:
+    """Secret value -> variable name: every variable that the ``manifests`` texts reference
+    as ``${env:NAME}``, and every credential-like variable (``*KEY*``, ``*TOKEN*``...).
+    Each value is also registered as sensitive, so no message shows it."""
+    names = {n for n in environ if CREDENTIAL_NAME.search(n)}
+    for text in manifests:
+        names.update(_ENV_REF.findall(text))
+    out: dict[str, str] = {}
+    for name in sorted(names):
+        value = environ.get(name, "")
+        if len(value) >= MIN_SENSITIVE_LEN:
+            register_sensitive(value)
+            out.setdefault(value, name)
+    return out
+
+
+def hide_secrets(value: Any, secrets: Mapping[str, str]) -> Any:
+    """``value`` with every known secret value inside its (escaped) strings written as the
+    ``${env:NAME}`` reference it came from, longest values first."""
+    if isinstance(value, str):
+        for secret in sorted(secrets, key=len, reverse=True):
+            if secret in value:
+                value = value.replace(secret, f"${{env:{secrets[secret]}}}")
+        return value
+    if isinstance(value, dict):
+        return {k: hide_secrets(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [hide_secrets(v, secrets) for v in value]
     return value
 
 
@@ -187,11 +221,13 @@ def export_live(
     schema_ref: str | None = None,
     filters: Sequence[Filter] = (),
     skip: Collection[tuple[str, str]] = (),
+    secrets: Mapping[str, str] | None = None,
 ) -> Export:
     """Manifests for ``kind_names`` from ``live`` (which must have fetched them), limited to
     the objects ``filters`` select (all when empty) and leaving out the ``(kind, name)``
     pairs in ``skip``. Secret placeholders are numbered over every live object, so an
-    object's placeholder does not depend on the filters."""
+    object's placeholder does not depend on the filters. A ``secrets`` value (see
+    :func:`known_secrets`) is written as its ``${env:NAME}`` reference wherever it occurs."""
     out = Export()
     used: set[str] = set()
     for name in [k.name for k in kinds.MANAGED if k.name in set(kind_names)]:
@@ -205,7 +241,7 @@ def export_live(
             out.secrets.extend(p[len("${env:") : -1] for p in chosen.values())
             if found := dangling(res) or graph_problems(res):
                 out.problems[(res.kind, res.name)] = found
-            items.append(manifest_item(res, chosen))
+            items.append(hide_secrets(manifest_item(res, chosen), secrets or {}))
         doc = {"version": 1, k.section: items}
         file_name = f"{k.section}.yaml"
         out.documents[file_name] = doc
@@ -221,6 +257,7 @@ def export_team(
     *,
     schema_ref: str | None = None,
     filters: Sequence[tuple[str, str | None]] = (),
+    secrets: Mapping[str, str] | None = None,
 ) -> Any:
     """Fetch ``kind_names`` (with what their references need) and build manifests of the
     objects ``filters`` select (:func:`gsctl.export.dump.kind_filters`; empty: all)."""
@@ -231,4 +268,4 @@ def export_team(
         steps_for=steps_for,
         parallelism=cfg.parallelism,
     )
-    return export_live(live, kind_names, schema_ref=schema_ref, filters=filters)
+    return export_live(live, kind_names, schema_ref=schema_ref, filters=filters, secrets=secrets)

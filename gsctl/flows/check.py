@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gsctl.flows.refs import END, MANIFEST_REFS, is_int
+from gsctl.flows.refs import END, MANIFEST_REFS, MAX_DELAY_SECONDS, is_int
 
 _TWO_WAY = frozenset({1, 2})
 Path = tuple[Any, ...]
@@ -97,8 +97,9 @@ def _parse_nodes(nodes: Any, out: _Problems) -> list[_Node]:
             out.add("node type is required", "nodes", i, "type")
         _check_payload(i, node.get("payload"), out)
         delay = node.get("delay_in_seconds")
-        if delay is not None and not (is_int(delay) and delay >= 0):
-            out.add("delay_in_seconds must be an integer >= 0", "nodes", i, "delay_in_seconds")
+        if delay is not None and not (is_int(delay) and 0 <= delay <= MAX_DELAY_SECONDS):
+            msg = f"delay_in_seconds must be an integer from 0 to {MAX_DELAY_SECONDS} (365 days)"
+            out.add(msg, "nodes", i, "delay_in_seconds")
         parsed.append(_parse_edges(_Node(i, node_id, node.get("type")), node.get("after"), out))
     return parsed
 

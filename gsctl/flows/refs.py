@@ -55,6 +55,9 @@ SOURCE_DEFAULTS: dict[str, Any] = {
 MANIFEST_REFS: dict[str, tuple[str, str]] = {m: (api, kd) for api, (m, kd) in PAYLOAD_REFS.items()}
 
 
+MAX_DELAY_SECONDS = 365 * 86400  # gsctl's bound on one step's delay: the contract gives none
+
+
 def is_int(value: Any) -> TypeGuard[int]:
     """An integer that is not a bool (YAML ``true`` must not pass for node 1)."""
     return isinstance(value, int) and not isinstance(value, bool)

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gsctl.flows.refs import END, is_int
+from gsctl.flows.refs import END, MAX_DELAY_SECONDS, is_int
 
 Path = tuple[Any, ...]
 Problem = tuple[Path, str]
@@ -251,8 +251,14 @@ def _wait_seconds(where: Path, settings: Any, out: Compiled) -> int:
             out.problems.append(((*where, key), _unknown(str(key), "wait unit", WAIT_UNITS)))
         elif not (is_int(value) and value >= 0):
             out.problems.append(((*where, key), f"{key} must be an integer >= 0"))
+        elif value * WAIT_UNITS[key] > MAX_DELAY_SECONDS:
+            most = MAX_DELAY_SECONDS // WAIT_UNITS[key]
+            out.problems.append(((*where, key), f"{key} must be at most {most} (365 days)"))
         else:
             total += value * WAIT_UNITS[key]
+    if total > MAX_DELAY_SECONDS:
+        out.problems.append((where, "a wait must be at most 365 days in total"))
+        return 0
     return total
 
 

@@ -17,7 +17,9 @@ from typing import Any
 
 from gsctl.api import kinds
 from gsctl.api.refs import stage_ref
+from gsctl.errors import printable
 from gsctl.flows.graph import check_graph
+from gsctl.manifests import bounds
 from gsctl.manifests.loader import Path
 from gsctl.manifests.run import Item, Run
 from gsctl.model import Origin, Resource, Secret, reveal
@@ -28,6 +30,7 @@ NO_ENV = "names and references cannot use ${env:...}"
 def check_all(run: Run) -> None:
     _check_values(run)
     _check_duplicates(run)
+    _check_lookalikes(run)
     _check_renames(run)
     _check_references(run)
     _check_graphs(run)
@@ -53,6 +56,24 @@ def _check_duplicates(run: Run) -> None:
         if seen is not item:
             msg = f'duplicate {r.kind} "{r.name}": also defined at {_key_origin(seen)}'
             run.item_error(item, ("name",), msg, prefix=False)
+
+
+def _check_lookalikes(run: Run) -> None:
+    """Warn when two names of one kind differ only by look-alike characters."""
+    first: dict[tuple[str, str], Item] = {}
+    for item in _named(run):
+        r = item.resource
+        name = r.fields.get("name")
+        if not isinstance(name, str):
+            continue
+        seen = first.setdefault((r.kind, bounds.skeleton(r.name)), item)
+        other = seen.resource.fields.get("name")
+        if seen is not item and isinstance(other, str) and r.ident != seen.resource.ident:
+            msg = (
+                f'looks like {r.kind} "{printable(other)}" at {_key_origin(seen)} '
+                f"({bounds.lookalike_note(name, other)}); they are different objects"
+            )
+            run.item_error(item, ("name",), msg, "warning", prefix=False)
 
 
 def _check_renames(run: Run) -> None:

@@ -12,17 +12,21 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 SUFFIXES = (".yaml", ".yml")
 
 
-def find_files(paths: Sequence[str]) -> list[str]:
+def find_files(paths: Sequence[str], skipped: list[str] | None = None) -> list[str]:
     """Manifest files under ``paths``: each file as given, each directory searched recursively
     for ``*.yaml``/``*.yml`` (hidden directories and files such as ``.git`` and ``.gsctl`` are
     skipped). Stable order: sorted within each directory, arguments in the order given, no
-    duplicates. Raises :class:`~gsctl.errors.UsageError` for a path that does not exist."""
+    duplicates. Raises :class:`~gsctl.errors.UsageError` for a path that does not exist or
+    is not a regular file. In a directory, a ``*.yaml`` that is not a regular file (a named
+    pipe, a socket, a device) is never opened: its path is added to ``skipped``."""
     found: list[str] = []
     for top in paths:
         if os.path.isfile(top):
             found.append(top)
         elif os.path.isdir(top):
-            found.extend(_walk(top))
+            found.extend(_walk(top, skipped if skipped is not None else []))
+        elif os.path.exists(top):
+            raise errors.UsageError(f"{top}: not a regular file")
         else:
             raise errors.UsageError(f"{top}: no such file or directory")
     seen: set[str] = set()
@@ -35,14 +39,14 @@ def find_files(paths: Sequence[str]) -> list[str]:
     return out
 
 
-def _walk(top: str) -> list[str]:
-    out = []
+def _walk(top: str, skipped: list[str]) -> list[str]:
+    out: list[str] = []
     for root, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.endswith(SUFFIXES) and not name.startswith("."):
-                path = os.path.join(root, name)
-                out.append(path.removeprefix(os.curdir + os.sep))
+                path = os.path.join(root, name).removeprefix(os.curdir + os.sep)
+                (out if os.path.isfile(path) else skipped).append(path)
     return out
 
 

@@ -9,7 +9,8 @@ Syntax, inside any string value of an item's fields (mapping keys, ``renamed_fro
   (validate) and the string is left as written; either way with a did-you-mean among the
   names of the set variables (never their values).
 - ``${var:NAME}``: ``settings.vars`` for the team: the team's own section overrides
-  ``default``. Values are inserted as text (``true``/``false`` for booleans).
+  ``default``. Values are inserted as text (``true``/``false`` for booleans); a value may
+  itself use ``${var:OTHER}``, and a cycle (``a`` uses ``b`` uses ``a``) is an error.
 - ``$${`` is a literal ``${``. Any other ``${...}`` is an error.
 
 NAME is ``[A-Za-z_][A-Za-z0-9_]*``. Results are always strings.
@@ -25,12 +26,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gsctl import errors
-from gsctl.model import Secret, Settings
+from gsctl.model import Secret, Settings, register_sensitive
 
 Path = tuple[Any, ...]
 
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _REF = re.compile(r"(env|var):([A-Za-z_][A-Za-z0-9_]*)")
+_VAR_REF = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_]*)\}")
+MAX_VAR_DEPTH = 20
+
+
+class VarCycleError(Exception):
+    """``${var:}`` values that refer to each other in a loop (``chain`` ends where it began)."""
+
+    def __init__(self, chain: tuple[str, ...]) -> None:
+        super().__init__(" -> ".join(chain))
+        self.chain = chain
+
+
 _HELP = "use ${env:NAME} or ${var:NAME}, or $${ for a literal ${"
 
 
@@ -113,6 +126,8 @@ def _string(text: str, ctx: Context, path: Path, result: Result) -> Any:
     out = "".join(parts) if complete else text
     if complete:
         result.resolved.add(path)
+        if uses_env:
+            register_sensitive(out)  # the whole value, as sent: masked in every output
     return Secret(out) if uses_env else out
 
 
@@ -124,6 +139,7 @@ def _syntax_message(token: str) -> str:
 
 def _env(name: str, ctx: Context, path: Path, result: Result) -> str | None:
     if name in ctx.env:
+        register_sensitive(ctx.env[name])  # masked in every output from now on
         return ctx.env[name]
     hint = did_you_mean(name, ctx.env)
     if ctx.strict_env:
@@ -155,8 +171,28 @@ def _var(name: str, ctx: Context, path: Path, result: Result) -> str | None:
         result.problems.append((path, "error", msg))
     if name not in ctx.values:
         return None
-    value = ctx.values[name]
-    return value if isinstance(value, str) else json.dumps(value)
+    try:
+        return expand_var(name, ctx.values)
+    except VarCycleError as exc:
+        chain = " -> ".join(f"${{var:{n}}}" for n in exc.chain)
+        result.problems.append((path, "error", f"variables refer to each other in a loop: {chain}"))
+        return None
+
+
+def expand_var(name: str, values: Mapping[str, Any], stack: tuple[str, ...] = ()) -> str:
+    """The text of ``${var:NAME}`` with the ``${var:...}`` inside it expanded (unknown ones
+    stay as written); raises :class:`VarCycleError` on a loop."""
+    if name in stack or len(stack) > MAX_VAR_DEPTH:
+        raise VarCycleError((*stack, name))
+    value = values[name]
+    text = value if isinstance(value, str) else json.dumps(value)
+    if "${var:" not in text:
+        return text
+
+    def inner(match: re.Match[str]) -> str:
+        return expand_var(match[1], values, (*stack, name)) if match[1] in values else match[0]
+
+    return _VAR_REF.sub(inner, text)
 
 
 def context_for(

@@ -26,7 +26,7 @@ from gsctl import errors
 from gsctl.api import kinds
 from gsctl.errors import Diagnostic
 from gsctl.flows import steps
-from gsctl.manifests import checks, interpolate, loader, schema
+from gsctl.manifests import bounds, checks, interpolate, loader, schema
 from gsctl.manifests.files import find_files
 from gsctl.manifests.loader import Document, Path, Problem
 from gsctl.manifests.run import Item, Run, diag
@@ -84,10 +84,13 @@ def _run(
     strict_env: bool,
     all_teams: bool,
 ) -> tuple[Desired | None, list[Diagnostic]]:
-    files = find_files(paths)
+    skipped: list[str] = []
+    files = find_files(paths, skipped)
     if not files:
         raise errors.UsageError(f"no manifest files (*.yaml, *.yml) in: {', '.join(paths)}")
     run = Run(team, os.environ if env is None else env, strict_env, all_teams)
+    note = "not a regular file (a named pipe, socket or device?); skipped"
+    run.out.extend(diag(Origin(p, 1, 1), note, severity="warning") for p in skipped)
     for path in files:
         _load(run, path)
     settings = _settings(run)
@@ -122,6 +125,7 @@ def _load(run: Run, path: str) -> None:
         return
     run.raw.extend((doc, p) for p in problems)
     run.raw.extend((doc, p) for p in schema.check(doc.data))
+    run.raw.extend((doc, p) for p in bounds.non_finite(doc.data))
     if isinstance(doc.data, dict):
         run.docs.append(doc)
 

@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gsctl.api import kinds
-from gsctl.api.refs import NameIndex, ref_name, reference_name, references_of, to_api
+from gsctl.api.refs import (
+    NameIndex,
+    ref_name,
+    reference_name,
+    references_of,
+    to_api,
+    to_manifest,
+)
 from gsctl.errors import GsctlError, UnexpectedAnswerError
 from gsctl.reconcile.changes import Change, Plan
 from gsctl.reconcile.flowops import FlowClient, run_flow_steps, steps_needed, stop_if_running
@@ -233,7 +240,17 @@ class Executor:
             assert c.uuid is not None
             self.client.delete(k.item_path(c.uuid))
         body = to_api(k, {**k.always_sent, **c.desired.fields}, self.resolve)
-        obj = self.client.create(k.collection, body, find_existing=lambda: self._find(k, body))
+        found: list[dict[str, Any]] = []
+
+        def find_existing() -> dict[str, Any] | None:
+            obj = self._find(k, body)
+            if obj is not None:
+                found.append(obj)
+            return obj
+
+        obj = self.client.create(k.collection, body, find_existing=find_existing)
+        if found and obj is found[-1]:
+            obj = self._adopt(k, c, obj)
         if not isinstance(obj.get("uuid"), str) or not obj["uuid"]:
             # 204, or 200 without the object: find what was created by its natural key.
             obj = self._find(k, body) or {}
@@ -249,6 +266,24 @@ class Executor:
         with self._lock:
             self._created_status[id(c)] = obj.get("status")
         self.names.add(c.kind, ref_name(k, obj), c.uuid)
+
+    def _adopt(self, k: kinds.Kind, c: Change, obj: dict[str, Any]) -> dict[str, Any]:
+        """The create found its name taken (a concurrent run, or our own ambiguous attempt):
+        take the object over if its create-only fields match, and send the desired fields
+        (secrets included) so that it ends exactly as declared. Never a second create."""
+        assert c.desired is not None
+        live = to_manifest(k, obj, self.names.name)
+        differ = [
+            f for f in k.create_only if f in c.desired.fields and live.get(f) != c.desired.fields[f]
+        ]
+        if differ:
+            raise GsctlError(
+                f'{c.kind} "{c.name}": the name was taken meanwhile (422) by an object with a '
+                f"different {', '.join(differ)}, which cannot change; run plan again"
+            )
+        include = set(c.desired.fields) - set(k.create_only) - {"status"}
+        body = to_api(k, c.desired.fields, self.resolve, include=include)
+        return self.client.update(k.item_path(obj["uuid"]), body) if body else obj
 
     def _find(self, k: kinds.Kind, body: dict[str, Any]) -> dict[str, Any] | None:
         """Re-list by natural key after an ambiguous create: did it happen?"""

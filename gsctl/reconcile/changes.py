@@ -24,6 +24,7 @@ class PlanOptions:
     force: bool = False
     allow_replace: bool = False
     rotate_secrets: bool = False
+    allow_duplicates: bool = False  # pair the oldest of live objects sharing a key
     allow_data_loss: bool = False  # delete or replace objects in use
 
     @classmethod
@@ -35,11 +36,14 @@ class PlanOptions:
             force=bool(data.get("force")),
             allow_replace=bool(data.get("allow_replace")),
             rotate_secrets=bool(data.get("rotate_secrets")),
+            allow_duplicates=bool(data.get("allow_duplicates")),
             allow_data_loss=bool(data.get("allow_data_loss")),
         )
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"allow_duplicates": True} if self.allow_duplicates else {}
         return {
+            **extra,
             "only": list(self.only),
             "prune": self.prune,
             "force": self.force,
@@ -152,6 +156,7 @@ class Plan:
     scope: tuple[str, ...]  # kinds in scope
     manifests: dict[str, Any] = field(default_factory=dict)  # paths and digest
     violations: list[Violation] = field(default_factory=list)
+    duplicates: list[list[Resource]] = field(default_factory=list)  # live objects sharing a key
     shows_usage: bool = True  # False when shown as a comparison (gsctl diff)
     team_name: str | None = None  # the team's name in settings.teams (shown, not in the file)
     notes: list[str] = field(default_factory=list)  # facts worth knowing, not changes
@@ -176,6 +181,16 @@ class Plan:
     def blocking(self, force: bool) -> list[Violation]:
         return [v for v in self.violations if not (force and v.overridable)]
 
+    def _duplicates_dict(self) -> dict[str, Any]:
+        """``duplicates`` (only when there are some): live objects sharing a key, oldest first."""
+        if not self.duplicates:
+            return {}
+        groups = [
+            {"kind": g[0].kind, "name": g[0].name, "uuids": [r.uuid for r in g]}
+            for g in self.duplicates
+        ]
+        return {"duplicates": groups}
+
     def to_dict(self) -> dict[str, Any]:
         """The plan file format of DESIGN section 5 (deterministic, no secrets)."""
         return {
@@ -188,6 +203,7 @@ class Plan:
             "changes": [c.to_dict() for c in self.changes],
             "unmanaged": [{"kind": r.kind, "name": r.name, "uuid": r.uuid} for r in self.unmanaged],
             "violations": [v.to_dict() for v in self.violations],
+            **self._duplicates_dict(),
             "scope": list(self.scope),
             "options": self.options.to_dict(),
             "manifests": self.manifests,

@@ -2,12 +2,13 @@
 
 List pages of every kind are read in parallel under the client's shared rate limiter: the
 first page of each listing, then (once a first page tells the list's ``total``) every other
-page at once, so a slow API is read at the rate limit, not at its latency. Pages are joined in
-offset order, each object once; a list that has grown meanwhile (or tells no total) is read
-on page by page from where it ends, until a page brings nothing new. Read-only reference
-kinds (sender profiles, lists) are fetched only when asked for. Flow steps come from each
-flow's active version, ``GET /flows/api/flow-versions/{flow_version_uuid}`` (one request per
-flow), and only for flows whose steps are needed.
+page at once, so a slow API is read at the rate limit, not at its latency. When the pages do
+not add up to exactly the whole list (an object twice, a total that moved, more than told),
+the listing is read again in turn by ``client.list_all`` with its bounds and re-reads.
+Read-only reference kinds (sender profiles, lists) are fetched only when asked for. Flow
+steps come from each flow's active version,
+``GET /flows/api/flow-versions/{flow_version_uuid}`` (one request per flow, unless the
+version cache already holds it), and only for flows whose steps are needed.
 
 Everything read passes the contract guard (:mod:`gsctl.api.guard`): a field gsctl pairs or
 decides by that is missing or of another type stops the plan before any write.
@@ -33,6 +34,8 @@ from gsctl.model import Resource
 
 class ListClient(Protocol):
     def list_page(self, path: str, params: dict[str, str] | None, offset: int) -> Page: ...
+
+    def list_all(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]: ...
 
     def get_flow_version(self, version_uuid: str) -> dict[str, Any]: ...
 
@@ -74,7 +77,12 @@ def _offsets(first: Page) -> range:
 def _read_listings(
     client: ListClient, listings: list[Listing], pool: ThreadPoolExecutor
 ) -> dict[Listing, list[dict[str, Any]]]:
-    """Every object of each listing: all pages in parallel where the total is known."""
+    """Every object of each listing: all pages in parallel where the total is known.
+
+    A listing whose parallel pages do not add up exactly (a page repeating objects, a total
+    that moved, more to read than the first page told) is read again through
+    ``client.list_all``, which pages in turn with every bound and consistency check.
+    """
 
     def page(listing: Listing, offset: int) -> Page:
         return client.list_page(listing[0], dict(listing[1]) or None, offset)
@@ -86,26 +94,25 @@ def _read_listings(
         pages[listing] = [done] + [pool.submit(page, listing, o) for o in _offsets(done.result())]
     out: dict[Listing, list[dict[str, Any]]] = {}
     for listing in listings:
-        items: list[dict[str, Any]] = []
-        seen: set[Any] = set()
-        last: Page | None = None
-        for fut in pages[listing]:
-            last = fut.result()
-            _join(items, seen, last.items)
-        while last is not None and last.more:  # grew meanwhile, or no total: page by page
-            last = page(listing, len(items))
-            if not _join(items, seen, last.items):
-                break  # a server that ignores offset: nothing new
+        read = [fut.result() for fut in pages[listing]]
+        items = _joined(read)
+        if items is None:
+            items = client.list_all(listing[0], dict(listing[1]) or None)
         out[listing] = items
     return out
 
 
-def _join(items: list[dict[str, Any]], seen: set[Any], page: list[dict[str, Any]]) -> int:
-    """Append the objects of ``page`` not seen yet; how many were new."""
-    fresh = [o for o in page if o["uuid"] not in seen]
-    seen.update(o["uuid"] for o in fresh)
-    items.extend(fresh)
-    return len(fresh)
+def _joined(pages: list[Page]) -> list[dict[str, Any]] | None:
+    """The objects of ``pages`` in order, or None unless they are exactly the whole list:
+    no object twice, the same total on every page, and nothing more to read."""
+    items = [o for p in pages for o in p.items]
+    if len({o["uuid"] for o in items}) != len(items):
+        return None
+    totals = {p.total for p in pages}
+    if pages[-1].more or len(totals) > 1:
+        return None
+    total = pages[-1].total
+    return items if total is None or total == len(items) else None
 
 
 def _list_kinds(
@@ -154,7 +161,7 @@ def fetch(
         state.raw[name] = lists[name]
         check_objects(k, lists[name])
         for obj in lists[name]:
-            state.names.add(name, ref_name(k, obj), obj["uuid"])
+            state.names.add_first(name, ref_name(k, obj), obj["uuid"])
     for kind, old, new in renames:
         if kind in state.fetched and state.names.has(kind, old) and not state.names.has(kind, new):
             state.names.add(kind, new, state.names.uuid(kind, old))

@@ -17,7 +17,7 @@ from typing import Any
 
 from gsctl.api import kinds
 from gsctl.api.refs import mask_url, references_of
-from gsctl.errors import Diagnostic, ManifestError, UsageError
+from gsctl.errors import Diagnostic, DuplicatesError, ManifestError, UsageError
 from gsctl.flows import graph
 from gsctl.model import Desired, Resource, has_secret, mask, reveal
 from gsctl.reconcile import normalize
@@ -160,8 +160,13 @@ def _value_at(tree: Any, path: tuple[Any, ...]) -> Any:
 def pair(
     desired: list[Resource], live: list[Resource]
 ) -> tuple[list[tuple[Resource, Resource]], list[Resource], list[Resource]]:
-    """(paired, desired-only, live-only) by natural key, honouring ``renamed_from``."""
-    live_by_key = {r.key: r for r in live}
+    """(paired, desired-only, live-only) by natural key, honouring ``renamed_from``. Of live
+    objects sharing a key (duplicates) the first, i.e. the oldest, is paired."""
+    live_by_key: dict[tuple[str, ...], Resource] = {}
+    extra: list[Resource] = []
+    for r in live:
+        if live_by_key.setdefault(r.key, r) is not r:
+            extra.append(r)
     paired: list[tuple[Resource, Resource]] = []
     creates: list[Resource] = []
     for d in desired:
@@ -174,7 +179,7 @@ def pair(
             creates.append(d)
         else:
             paired.append((d, match))
-    return paired, creates, list(live_by_key.values())
+    return paired, creates, list(live_by_key.values()) + extra
 
 
 def compare(d: Resource, live: Resource, rotate_secrets: bool) -> Change | None:
@@ -217,6 +222,7 @@ def build_plan(
     filters = parse_only(options.only)
     scope = scope_kinds(filters)
     check_references(desired, live, filters)
+    dupes = check_duplicates(live, scope, filters, options.allow_duplicates)
     acc = _Sides()
     for kind in scope:
         want = [r for r in desired.by_kind(kind) if in_scope(filters, kind, r.name)]
@@ -240,6 +246,7 @@ def build_plan(
         options=options,
         scope=scope,
         manifests=manifests or {},
+        duplicates=dupes,
         team_name=next((n for n, i in desired.settings.teams.items() if i == team_id), None),
     )
     plan.violations = check_gates(plan, desired, live, options)
@@ -253,6 +260,41 @@ def build_plan(
         }
     )
     return plan
+
+
+def duplicates(live: list[Resource]) -> list[list[Resource]]:
+    """Groups of live objects sharing a natural key (oldest first), in list order."""
+    groups: dict[tuple[str, ...], list[Resource]] = {}
+    for r in live:
+        groups.setdefault(r.key, []).append(r)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def check_duplicates(
+    live: LiveState, scope: Iterable[str], filters: list[tuple[str, str | None]], allow: bool
+) -> list[list[Resource]]:
+    """The duplicate groups in scope; raises :class:`DuplicatesError` unless ``allow``."""
+    found = [
+        group
+        for kind in scope
+        for group in duplicates(
+            [r for r in live.resources.get(kind, []) if in_scope(filters, kind, r.name)]
+        )
+    ]
+    if found and not allow:
+        raise DuplicatesError(
+            "the workspace holds objects that share a name; gsctl cannot tell which one the "
+            "manifests mean:\n"
+            + "\n".join(f"  {duplicate_line(g)}" for g in found)
+            + "\nremove all but one of each, or re-run with --allow-duplicates to use the "
+            "oldest (the others are then unmanaged)"
+        )
+    return found
+
+
+def duplicate_line(group: list[Resource]) -> str:
+    uuids = ", ".join(str(r.uuid) for r in group)
+    return f'{group[0].kind} "{group[0].name}": {len(group)} objects ({uuids})'
 
 
 def compare_kind(kind: str, new: list[Resource], old: list[Resource]) -> tuple[list[Change], int]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gsctl.api import kinds
+from gsctl.api.bounds import ReadLimits
 from gsctl.api.client import Client
 from gsctl.api.versioncache import VersionCache
 from gsctl.errors import StalePlanError, UsageError
@@ -50,8 +51,9 @@ class RunConfig:
     timeout: float = 30.0  # seconds per API answer
     rate_limit: float | None = 300
     verbose_log: Callable[[str], None] | None = None
-    notify: Callable[[str], None] | None = None  # messages shown without -v (stderr)
+    notify: Callable[[str], None] | None = None  # shown without -v: waits, rate limiting
     refresh: bool = False  # --refresh: bypass the flow-version cache
+    limits: ReadLimits = field(default_factory=ReadLimits)
     plan: PlanOptions = field(default_factory=PlanOptions)
     env: dict[str, str] | None = None
 

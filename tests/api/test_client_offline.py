@@ -16,6 +16,7 @@ import pytest
 
 from gsctl import errors
 from gsctl.api import kinds
+from gsctl.api.bounds import ReadLimits
 from gsctl.api.client import Client
 from gsctl.api.wire import is_loopback
 
@@ -236,9 +237,10 @@ def test_429_with_http_date_retry_after_and_wrapped_create(
     limited = (429, JSON, b"{}", {"Retry-After": date})
     server = scripted({"/c": [limited, (201, JSON, b'{"data": {"uuid": "u2", "name": "n"}}', {})]})
     lines: list[str] = []
-    with _client(server.url, verbose_log=lines.append) as client:
+    limits = ReadLimits(max_retry_after=0.02)
+    with _client(server.url, verbose_log=lines.append, limits=limits) as client:
         assert client.create("/c", {"name": "n"}) == {"uuid": "u2", "name": "n"}
-    assert "retry 1/5 after 0.02 s: 429 http_429" in lines[0]  # an hour, capped at backoff_cap
+    assert "retry 1/5 after 0.02 s: 429 http_429" in lines[0]  # an hour, capped
     assert client.stats.rate_limited == 1
 
 

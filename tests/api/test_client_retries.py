@@ -10,6 +10,7 @@ import pytest
 
 from gsctl import errors
 from gsctl.api import kinds
+from gsctl.api.bounds import ReadLimits
 from gsctl.api.client import Client
 from gsctl.api.ratelimit import RateLimiter
 from gsctl.emulator import DEFAULT_API_KEY, EmulatorServer
@@ -22,6 +23,7 @@ def make_client(server: EmulatorServer, **kw: Any) -> Client:
     kw.setdefault("rate_limit", None)
     kw.setdefault("backoff_base", 0.01)
     kw.setdefault("backoff_cap", 0.05)
+    kw.setdefault("limits", ReadLimits(max_retry_after=kw["backoff_cap"]))  # Retry-After cap
     return Client(server.url, DEFAULT_API_KEY, 1, **kw)
 
 
@@ -46,7 +48,8 @@ def test_429_honours_retry_after_then_succeeds(emulator_factory: Factory) -> Non
         if " -> 429 " in line:
             server.set_rate_limit(None)  # the limit is lifted while the client waits
 
-    with make_client(server, backoff_cap=0.3, verbose_log=log) as client:
+    limits = ReadLimits(max_retry_after=0.3)
+    with make_client(server, backoff_cap=0.3, verbose_log=log, limits=limits) as client:
         client.list_all(TAG.collection)
         client.list_all(TAG.collection)
         started = time.monotonic()
@@ -55,7 +58,7 @@ def test_429_honours_retry_after_then_succeeds(emulator_factory: Factory) -> Non
     assert client.stats.rate_limited == 1
     assert client.stats.retries == 1
     assert client.stats.requests == 4
-    # Retry-After is >= 1 s and capped at backoff_cap, applied through the shared limiter
+    # Retry-After is >= 1 s and capped at max_retry_after, applied through the shared limiter
     assert "retry 1/5 after 0.30 s: 429 too_many_requests" in lines[2]
     assert waited >= 0.3
 
@@ -216,10 +219,12 @@ def test_a_long_retry_after_pause_is_announced_once(
         if " -> 429 " in line:
             server.set_rate_limit(None)
 
-    with make_client(server, backoff_cap=cap, verbose_log=log, notify=notices.append) as client:
+    limits = ReadLimits(max_retry_after=cap)
+    with make_client(server, limits=limits, verbose_log=log, notify=notices.append) as client:
         client.limiter = RateLimiter(None, clock=clock, sleep=clock.sleep)
         client.current_user()
         client.current_user()
     assert client.stats.rate_limited == 1
     assert clock.slept == [cap]  # the pause went through the shared limiter
-    assert notices == expected
+    assert [n.split(" before retrying ")[0] for n in notices] == expected
+    assert all(" before retrying GET " in n for n in notices)  # says what is waited for

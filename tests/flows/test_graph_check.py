@@ -233,7 +233,10 @@ def test_malformed_input_is_reported_not_raised() -> None:
         (("nodes", 1, "id"), "node id must be an integer >= 1"),
         (("nodes", 2, "type"), "node type is required"),
         (("nodes", 2, "payload"), "payload must be a mapping"),
-        (("nodes", 2, "delay_in_seconds"), "delay_in_seconds must be an integer >= 0"),
+        (
+            ("nodes", 2, "delay_in_seconds"),
+            "delay_in_seconds must be an integer from 0 to 31536000 (365 days)",
+        ),
         (("nodes", 2, "after"), "after must be a list of edges"),
         (("nodes", 3, "after", 0), "an edge must be a mapping {node_id, branch_id}"),
         (("nodes", 3, "after", 1, "node_id"), "node_id must be an integer"),

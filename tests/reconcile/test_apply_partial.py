@@ -30,12 +30,13 @@ def test_failure_skips_dependants_and_independent_work_continues(emulator, tmp_p
     desired, team_id = workflow.load(cfg)
     with connect(cfg, team_id) as client:
         planned = workflow.make_plan(cfg, client, desired, team_id, cfg.api_url)
-        # Between plan and apply, someone creates an LLM connection with the same name.
+        # Between plan and apply, someone creates an LLM connection with the same name and
+        # another provider (create-only): it cannot be taken over.
         api(
             emulator,
             "POST",
             "/ai/api/llms",
-            {"name": "OpenAI", "provider": "openai", "provider_api_token": "x"},
+            {"name": "OpenAI", "provider": "anthropic", "provider_api_token": "x"},
         )
         report = workflow.apply_plan(cfg, client, planned)
     status = {(o.change.kind, o.change.name): o.status for o in report.outcomes}
@@ -44,11 +45,35 @@ def test_failure_skips_dependants_and_independent_work_continues(emulator, tmp_p
     assert status[("tag", "Warm")] == "done" and status[("webhook", "CRM sync")] == "done"
     assert not report.ok
     failure = next(o for o in report.outcomes if o.status == "failed")
-    assert "422" in failure.message
+    assert "422" in failure.message and "different provider" in failure.message
     text = render.report_text(report)
     assert 'ai_agent "Interest classifier": not run: depends on llm_connection "OpenAI"' in text
     assert "Apply incomplete: 6 done, 1 failed, 1 not run." in text
     assert names(emulator, "ai_agent") == []
+
+
+def test_a_name_taken_meanwhile_is_taken_over_never_created_twice(emulator, tmp_path: Path) -> None:
+    """Issue 15: a create answered 422 "already taken" re-lists and takes the object over
+    (same create-only fields), then sends the declared fields, secret included."""
+    write(tmp_path, "ws.yaml", BASIC)
+    cfg = config(emulator, tmp_path)
+    desired, team_id = workflow.load(cfg)
+    with connect(cfg, team_id) as client:
+        planned = workflow.make_plan(cfg, client, desired, team_id, cfg.api_url)
+        other = api(
+            emulator,
+            "POST",
+            "/ai/api/llms",
+            {"name": "OpenAI", "provider": "openai", "provider_api_token": "x"},
+        )
+        report = workflow.apply_plan(cfg, client, planned)
+    assert report.ok, render.report_text(report)
+    assert [o["uuid"] for o in objects(emulator, "llm_connection")] == [other["uuid"]]
+    writes = [(r.method, r.path, r.status) for r in emulator.requests if r.path.startswith("/ai/")]
+    assert ("POST", "/ai/api/llms", 422) in writes
+    assert ("PUT", f"/ai/api/llms/{other['uuid']}", 200) in writes  # the declared secret sent
+    agent = objects(emulator, "ai_agent")[0]
+    assert agent["classification_llm_uuid"] == other["uuid"]
 
 
 def test_cli_reports_partial_apply_with_exit_5_and_rerun_converges(

@@ -64,7 +64,16 @@ class Lister:
             more = offset + len(data) < len(self.objects)
             return Page(data, more=more, total=len(self.objects) if self.tell_total else None)
 
-    def list_flow_versions(self, flow_uuid: str) -> list[dict[str, Any]]:
+    def list_all(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """The client's careful read: page after page from offset 0 (no growth this time)."""
+        out: list[dict[str, Any]] = []
+        while True:
+            page = self.list_page(path, params, len(out))
+            out += page.items
+            if not page.more:
+                return out
+
+    def get_flow_version(self, version_uuid: str) -> dict[str, Any]:
         raise AssertionError("not asked")
 
 
@@ -74,8 +83,11 @@ class Lister:
         (0, True, 0, [0]),
         (100, True, 0, [0]),
         (250, True, 0, [0, 100, 200]),
-        (250, False, 0, [0, 100, 200]),  # no total: page by page
-        (250, True, 120, [0, 100, 200, 300]),  # grew to 370 after the first page
+        # no total: the first page cannot say how many follow; the list is read again in turn
+        (250, False, 0, [0, 0, 100, 200]),
+        # grew to 370 after the first page: pages 0-200 in parallel do not add up to the
+        # total, so the list is read again in turn (0-300)
+        (250, True, 120, [0, 0, 100, 100, 200, 200, 300]),
     ],
 )
 def test_every_object_once_in_order(
