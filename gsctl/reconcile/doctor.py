@@ -2,9 +2,11 @@
 
 It sends only GET requests and the POST reads the contract marks read-only (usage counts):
 never a create, update, delete or action. Checks, in order: the key (current user), the team,
-each kind's list (limit 1; both stage objects), one flow-version read when a flow exists, and
-the usage reads. Each answer passes the same contract guard as a plan; fields the contract
-does not know, or optional ones left out, are reported but are fine.
+each kind's list (limit 1; both stage objects), one flow-version read when a flow exists, the
+usage reads, and then (when all of that worked) every managed list in full, to find live
+objects that share a natural key: plan refuses those, so doctor reports them with their
+uuids. Each answer passes the same contract guard as a plan; fields the contract does not
+know, or optional ones left out, are reported but are fine.
 
 A failed required check makes the report fail. The usage reads are optional: without them
 gsctl shows "usage unknown". Nothing in a report is a key, a secret or an object's name
@@ -21,14 +23,15 @@ from gsctl import __version__
 from gsctl.api import guard, kinds
 from gsctl.errors import ApiError, GsctlError, TransportError, UnexpectedAnswerError
 from gsctl.manifests.loader import load_data
-from gsctl.reconcile.live import check_objects
+from gsctl.reconcile.live import ListClient, check_objects, fetch
+from gsctl.reconcile.plan import duplicate_line, duplicates
 from gsctl.reconcile.specdiff import Spec
 
 CONTRACT = Path(__file__).resolve().parent.parent / "schemas" / "getsales-api.yaml"
 _NIL = "00000000-0000-0000-0000-000000000000"
 
 
-class ProbeClient(Protocol):
+class ProbeClient(ListClient, Protocol):
     team_id: int | None
 
     def read(self, path: str, params: dict[str, str] | None = None) -> Any: ...
@@ -144,7 +147,39 @@ def probe(
         p.run("GET", kinds.FLOW_VERSION, lambda: _version(client, version))
     for kind, usage in kinds.USAGE.items():
         p.run("POST", usage.path, lambda k=kind, u=usage: _usage(p, k, u), required=False)
+    if p.report.ok:
+        _duplicates(p)
     return p.report
+
+
+ALL_LISTS = "(every managed list, in full)"
+
+
+def _duplicates(p: _Probe) -> None:
+    """One check per managed kind whose live objects share a natural key (or one ``ok``)."""
+    try:
+        state = fetch(p.client, [k.name for k in kinds.MANAGED], steps_for=[])
+    except GsctlError as exc:
+        p.report.checks.append(Check("GET", ALL_LISTS, "differs", f"cannot read them: {exc}"))
+        return
+    found = False
+    for k in kinds.MANAGED:
+        groups = duplicates(state.resources.get(k.name, []))
+        if not groups:
+            continue
+        found = True
+        shown = [
+            duplicate_line(g) if p.include_names else f"{len(g)} objects ({_uuids(g)})"
+            for g in groups
+        ]
+        detail = "objects share a name (plan refuses them; --allow-duplicates uses the oldest): "
+        p.report.checks.append(Check("GET", k.collection, "differs", detail + "; ".join(shown)))
+    if not found:
+        p.report.checks.append(Check("GET", ALL_LISTS, "ok", "no two objects share a name"))
+
+
+def _uuids(group: list[Any]) -> str:
+    return ", ".join(str(r.uuid) for r in group)
 
 
 def _object(client: ProbeClient, path: str) -> dict[str, Any]:

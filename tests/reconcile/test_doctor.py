@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from e2e import ENV, KEY, run, write
+from e2e import ENV, KEY, api, run, write
 
 CONTRACT = Path(__file__).resolve().parents[2] / "gsctl" / "schemas" / "getsales-api.yaml"
 USAGE_POSTS = {"/leads/api/tags/metrics", "/flows/api/flows/metrics", "/leads/api/leads/search"}
@@ -117,7 +117,8 @@ def test_usage_reads_are_optional(stub_api) -> None:
         "POST /flows/api/flows/metrics: differs: data[0].leads_count: expected an integer, "
         "got a string" + optional in lines
     )
-    assert lines[-1] == "All 17 checks answer in a shape gsctl can use."
+    # 17 endpoint checks and the duplicate-names check over every list
+    assert lines[-1] == "All 18 checks answer in a shape gsctl can use."
 
 
 def test_doctor_says_what_differs(stub_api) -> None:
@@ -240,3 +241,26 @@ def test_spec_file_that_is_not_yaml_is_one_line(tmp_path: Path) -> None:
     result = run(None, "doctor", "--spec", str(path))
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: {path}:2: not valid YAML or JSON"
+
+
+def test_doctor_reports_live_duplicates_with_their_uuids(emulator: Any) -> None:
+    """Two live tags named alike (what a race used to leave): plan refuses them, so doctor
+    names both uuids and exits 1; the name itself only with --include-names."""
+    first = api(emulator, "POST", "/leads/api/tags", {"name": "Twin"})
+    twin = "00000000-0000-4000-8000-0000000000a2"
+    stored = next(t for t in emulator.store.objects(1, "tag") if t["uuid"] == first["uuid"])
+    emulator.store.put(1, "tag", {**stored, "uuid": twin, "created_at": "2099-01-01T00:00:00Z"})
+    result = run(emulator, "doctor")
+    assert result.exit_code == 1, result.output
+    line = next(x for x in result.stdout.splitlines() if "share a name" in x)
+    assert line.startswith("GET /leads/api/tags: differs: ")
+    assert f"2 objects ({first['uuid']}, {twin})" in line
+    assert "Twin" not in result.output
+    named = run(emulator, "doctor", "--include-names")
+    assert 'tag "Twin": 2 objects' in named.stdout
+
+
+def test_doctor_says_when_no_names_are_shared(emulator: Any) -> None:
+    result = run(emulator, "doctor")
+    assert result.exit_code == 0, result.output
+    assert "GET (every managed list, in full): ok (no two objects share a name)" in result.stdout
