@@ -28,103 +28,37 @@ Contracts:
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from gsctl import errors
 from gsctl.api import guard, kinds, wire
-from gsctl.api.bounds import PageGuard, ReadLimits, RepeatedPageError, WaitBudget, bad_answer
+from gsctl.api.bounds import ReadLimits, WaitBudget, bad_answer
+from gsctl.api.calls import (
+    IDEMPOTENT,
+    MAYBE_SENT,
+    NOT_SENT,
+    RETRY_STATUSES,
+    Answer,
+    Call,
+    ClientStats,
+    Done,
+    FindExisting,
+    Retry,
+    is_taken,
+)
+from gsctl.api.paging import PagedReads
 from gsctl.api.ratelimit import RateLimiter
 from gsctl.model import redact, register_sensitive
 
-IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
-RETRY_STATUSES = frozenset({500, 502, 503, 504})
-# Failures that happen before any byte of the request left: always safe to retry.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Failures after the request may have reached the server.
-MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-LIST_DEFAULTS = {"order_field": "created_at", "order_type": "asc"}
 
-FindExisting = Callable[[], dict[str, Any] | None]
-
-
-@dataclass
-class ClientStats:
-    """Counters over the client's life: attempts sent, retries, 429s seen, attempts per method."""
-
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    by_method: dict[str, int] = field(default_factory=dict)
-    writes: int = 0  # attempts that may change the workspace (read-only POSTs excluded)
-
-
-@dataclass(frozen=True)
-class Page:
-    """One list page: its objects, whether another page follows, the list's total if told."""
-
-    items: list[dict[str, Any]]
-    more: bool
-    total: int | None
-
-
-@dataclass
-class _Call:
-    """One logical call and its retry state."""
-
-    method: str
-    path: str
-    params: dict[str, str] | None = None
-    body: dict[str, Any] | None = None
-    find_existing: FindExisting | None = None
-    attempt: int = 0  # retries done so far
-    ambiguous: bool = False  # an earlier attempt may have been processed by the server
-    reads_only: bool = False  # a POST that changes nothing (metrics, search): retried freely
-    max_retries: int | None = None  # None: the client's
-
-
-@dataclass
-class _Retry:
-    """A failed attempt that may be retried; ``error`` is raised when retries run out."""
-
-    reason: str
-    error: errors.GsctlError
-    wait: float | None = None  # None: exponential backoff
-    penalize: bool = False  # 429: every thread waits, through the limiter
-    ambiguous: bool = False  # the server may have processed the request
-
-
-@dataclass
-class _Done:
-    value: Any
-
-
-@dataclass
-class _Answer:
-    """A complete answer read within the client's bounds (see ``Client._read_bounded``)."""
-
-    status_code: int
-    headers: httpx.Headers
-    content: bytes
-    reason_phrase: str
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", "replace")
-
-    def json(self) -> Any:
-        return json.loads(self.content)
-
-
-class Client:
+class Client(PagedReads):
     """GetSales API client shared by all workers of one command (see module docstring)."""
 
     def __init__(
@@ -200,82 +134,6 @@ class Client:
 
     # ----- public calls -------------------------------------------------------------------
 
-    def list_all(
-        self, path: str, params: dict[str, str] | None = None, *, key: str = "uuid"
-    ) -> list[dict[str, Any]]:
-        """Every object of a list endpoint: pages of ``MAX_PAGE`` by offset, oldest first.
-
-        A page is ``{data: [...]}`` or a bare array. Stops when ``has_more`` is false (else
-        when ``offset`` reaches ``total``, else on a short page), or when a page brings only
-        objects already seen (a server that ignores ``offset``). Every item must be an object
-        with an identity, ``key`` (:mod:`gsctl.api.guard`).
-        A list that changed while it was read (``total`` moved, or differs from the objects
-        read) is read again, at most ``limits.list_attempts`` times; hostile paging raises
-        (see :class:`~gsctl.api.bounds.PageGuard`).
-        """
-        attempts = max(1, self.limits.list_attempts)
-        for attempt in range(1, attempts + 1):
-            pages = PageGuard(path, self.limits.max_pages)
-            try:
-                items = self._list_pages(path, params, pages, key)
-            except RepeatedPageError as exc:  # objects shifted forward, or a broken server
-                if attempt == attempts:
-                    raise
-                self._emit(f"{exc}; reading it again ({attempt}/{attempts})")
-                continue
-            if pages.consistent:
-                return items
-            self._emit(
-                f"GET {path}: the list changed while it was read (total {pages.totals[-1]}, "
-                f"{pages.count} read); reading it again ({attempt}/{attempts})"
-            )
-        raise bad_answer(
-            "GET", path, f"the list kept changing while it was read ({attempts} attempts)"
-        )
-
-    def _list_pages(
-        self, path: str, params: dict[str, str] | None, pages: PageGuard, key: str
-    ) -> list[dict[str, Any]]:
-        """One paged read of a list; ``pages`` sees every page."""
-        out: list[dict[str, Any]] = []
-        seen: set[Any] = set()
-        while True:
-            data, meta = self._page(path, params, len(out), key)
-            fresh = [o for o in data if o[key] not in seen]
-            if data and not fresh:  # the server ignores offset: unless total says otherwise
-                pages.check_complete(meta, len(out))
-                return out
-            pages.add(data, meta, key)
-            seen.update(o[key] for o in fresh)
-            out.extend(fresh)
-            if not fresh or not wire.has_more(meta, len(out), len(data)):
-                return out
-
-    def _page(
-        self, path: str, params: dict[str, str] | None, offset: int, key: str
-    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """(items, page metadata) at ``offset``: ``{data: [...]}`` or a bare array, every item
-        an object with ``key`` (the guard)."""
-        query = {**LIST_DEFAULTS, **(params or {}), "limit": str(kinds.MAX_PAGE)}
-        page = self._call("GET", path, params={**query, "offset": str(offset)})
-        data = page if isinstance(page, list) else None
-        if isinstance(page, dict) and isinstance(page.get("data"), list):
-            data = page["data"]
-        if data is None:
-            raise guard.mismatch("GET", path, "data", "a list of objects", page)
-        guard.list_items("GET", path, data, at="data" if isinstance(page, dict) else "", key=key)
-        return data, page if isinstance(page, dict) else {}
-
-    def list_page(
-        self, path: str, params: dict[str, str] | None = None, offset: int = 0, *, key: str = "uuid"
-    ) -> Page:
-        """One page of a list endpoint at ``offset`` (``MAX_PAGE`` objects, oldest first), for
-        readers that fetch pages in parallel and check the whole themselves."""
-        data, meta = self._page(path, params, offset, key)
-        more = bool(data) and wire.has_more(meta, offset + len(data), len(data))
-        total = meta.get("total")
-        return Page(data, more=more, total=total if type(total) is int else None)
-
     def get_flow_version(self, version_uuid: str) -> dict[str, Any]:
         """One flow version (the active one is the flow's ``flow_version_uuid``), checked."""
         path = kinds.FLOW_VERSION.format(uuid=version_uuid)
@@ -338,12 +196,12 @@ class Client:
         max_retries: int | None = None,
     ) -> Any:
         """Send until done: return the decoded body (``{}`` when empty) or raise."""
-        call = _Call(method, path, params, body, find_existing)
+        call = Call(method, path, params, body, find_existing)
         call.reads_only, call.max_retries = reads_only, max_retries
         while True:
             self.limiter.acquire()
             started = time.perf_counter()
-            outcome: _Done | _Retry | errors.GsctlError
+            outcome: Done | Retry | errors.GsctlError
             try:
                 response = self._send(call)
             except httpx.HTTPError as exc:
@@ -353,7 +211,7 @@ class Client:
                 outcome = self._on_response(call, response)
                 status = str(response.status_code)
             took = f"{call.method} {self._shown(call)} -> {status} in {wire.elapsed_ms(started)} ms"
-            if isinstance(outcome, _Done):
+            if isinstance(outcome, Done):
                 self._emit(took)
                 return outcome.value
             if isinstance(outcome, errors.GsctlError):
@@ -363,7 +221,7 @@ class Client:
             if found is not None:
                 return found
 
-    def _send(self, call: _Call) -> _Answer:
+    def _send(self, call: Call) -> Answer:
         with self._lock:
             self.stats.requests += 1
             self.stats.by_method[call.method] = self.stats.by_method.get(call.method, 0) + 1
@@ -381,7 +239,7 @@ class Client:
 
     # ----- bounded reads (issue 15) -------------------------------------------------------
 
-    def _read_bounded(self, call: _Call, response: httpx.Response, deadline: float) -> _Answer:
+    def _read_bounded(self, call: Call, response: httpx.Response, deadline: float) -> Answer:
         """The whole answer, or raise: ``ApiError`` when it is larger than
         ``limits.max_body_bytes``, ``httpx.ReadTimeout`` when it is not complete by
         ``deadline`` (the timeout bounds the whole answer, not each read)."""
@@ -401,11 +259,11 @@ class Client:
                     f"the answer was not complete within {self.timeout:g} s",
                     request=response.request,
                 )
-        return _Answer(
+        return Answer(
             response.status_code, response.headers, b"".join(chunks), response.reason_phrase
         )
 
-    def _too_large(self, call: _Call) -> errors.ApiError:
+    def _too_large(self, call: Call) -> errors.ApiError:
         mb = self.limits.max_body_bytes / (1024 * 1024)
         return bad_answer(
             call.method,
@@ -414,7 +272,7 @@ class Client:
             "(raise the cap with --max-response-mb)",
         )
 
-    def _wait_before_retry(self, call: _Call, retry: _Retry, limit: int) -> float:
+    def _wait_before_retry(self, call: Call, retry: Retry, limit: int) -> float:
         """Seconds to wait before the next attempt: backoff, or ``Retry-After`` capped at
         ``limits.max_retry_after``; raises when the client's waiting budget is spent."""
         if retry.wait is None:
@@ -429,7 +287,7 @@ class Client:
             )
         return wait
 
-    def _announce(self, call: _Call, retry: _Retry, wait: float, limit: int) -> None:
+    def _announce(self, call: Call, retry: Retry, wait: float, limit: int) -> None:
         """Say on stderr (``notify``, shown without -v) what is being waited for: a rate-limit
         pause over ``limits.announce_after`` seconds, or any other wait of a second or more."""
         if self._notify is None:
@@ -447,49 +305,49 @@ class Client:
             )
         )
 
-    def _on_response(self, call: _Call, response: _Answer) -> _Done | _Retry | errors.GsctlError:
+    def _on_response(self, call: Call, response: Answer) -> Done | Retry | errors.GsctlError:
         """Classify an answer: done, retry, or the error to raise."""
         status = response.status_code
         if 200 <= status < 300:
             try:
-                return _Done(self._decode(call, response))
+                return Done(self._decode(call, response))
             except errors.ApiError as exc:
                 return exc
         error = self._api_error(call, response)
         if status == 429:
             with self._lock:
                 self.stats.rate_limited += 1
-            return _Retry(
+            return Retry(
                 f"429 {error.reason}",
                 error,
                 wait=wire.retry_after(response.headers.get("Retry-After")),
                 penalize=True,
             )
         if status in RETRY_STATUSES:
-            return _Retry(f"{status} {error.reason}", error, ambiguous=True)
+            return Retry(f"{status} {error.reason}", error, ambiguous=True)
         if call.ambiguous and call.method == "DELETE" and status == 404:
-            return _Done(None)  # the earlier attempt deleted it
-        taken = call.ambiguous or _is_taken(error)
+            return Done(None)  # the earlier attempt deleted it
+        taken = call.ambiguous or is_taken(error)
         if call.method == "POST" and status == 422 and call.find_existing and taken:
             found = self._find_existing(call, error)
             if found is not None:
                 self._emit(f"{call.method} {call.path}: {error.reason}; found by natural key")
-                return _Done(found)
+                return Done(found)
         return error
 
-    def _on_exception(self, call: _Call, exc: httpx.HTTPError) -> _Retry | errors.GsctlError:
+    def _on_exception(self, call: Call, exc: httpx.HTTPError) -> Retry | errors.GsctlError:
         """Classify a request that got no answer: retry, or the error to raise."""
         reason = self._scrub(f"{type(exc).__name__}: {exc}".rstrip(": "))
         error = errors.TransportError(
             f"{call.method} {call.path}: no answer from the API ({reason})"
         )
         if isinstance(exc, NOT_SENT):
-            return _Retry(reason, error)
+            return Retry(reason, error)
         if isinstance(exc, MAYBE_SENT):
-            return _Retry(reason, error, ambiguous=True)
+            return Retry(reason, error, ambiguous=True)
         return error
 
-    def _retry_or_raise(self, call: _Call, retry: _Retry, took: str) -> dict[str, Any] | None:
+    def _retry_or_raise(self, call: Call, retry: Retry, took: str) -> dict[str, Any] | None:
         """Wait before the next attempt (None), raise if this failure is final, or return the
         object ``find_existing`` found after an ambiguous create."""
         if retry.ambiguous:
@@ -520,7 +378,7 @@ class Client:
             time.sleep(wait)
         return None
 
-    def _resolve_ambiguous(self, call: _Call, retry: _Retry, took: str) -> dict[str, Any] | None:
+    def _resolve_ambiguous(self, call: Call, retry: Retry, took: str) -> dict[str, Any] | None:
         """A non-idempotent call may have happened: ask ``find_existing`` or give up."""
         if call.find_existing is None:
             self._emit(took)
@@ -533,7 +391,7 @@ class Client:
             self._emit(f"{took}; found by natural key after {retry.reason}")
         return found
 
-    def _find_existing(self, call: _Call, cause: errors.GsctlError) -> dict[str, Any] | None:
+    def _find_existing(self, call: Call, cause: errors.GsctlError) -> dict[str, Any] | None:
         assert call.find_existing is not None
         try:
             return call.find_existing()
@@ -551,7 +409,7 @@ class Client:
         with self._lock:
             return self._rng.uniform(0, ceiling)
 
-    def _decode(self, call: _Call, response: _Answer) -> Any:
+    def _decode(self, call: Call, response: Answer) -> Any:
         if response.status_code == 204 or not response.content:
             return {}
         try:
@@ -561,7 +419,7 @@ class Client:
                 call.method, call.path, "", "a JSON body", "text that is not JSON"
             ) from None
 
-    def _api_error(self, call: _Call, response: _Answer) -> errors.ApiError:
+    def _api_error(self, call: Call, response: Answer) -> errors.ApiError:
         status = response.status_code
         reason, message, data = wire.parse_error(
             response.status_code, response.text, response.reason_phrase
@@ -587,7 +445,7 @@ class Client:
             raise guard.mismatch(method, path, "", "a JSON object", value)
         return value
 
-    def _shown(self, call: _Call) -> str:
+    def _shown(self, call: Call) -> str:
         """The path as logged: with the query string, never a body."""
         if not call.params:
             return call.path
@@ -600,9 +458,3 @@ class Client:
     def _emit(self, line: str) -> None:
         if self._log is not None:
             self._log(self._scrub(line))
-
-
-def _is_taken(error: errors.ApiError) -> bool:
-    """A 422 that says a natural key is taken (the name exists already)."""
-    texts = [error.api_message, *(m for v in error.field_errors.values() for m in v)]
-    return any("taken" in t.lower() or "already exists" in t.lower() for t in texts)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gsctl.api import guard, kinds
-from gsctl.api.client import Page
+from gsctl.api.calls import Page
 from gsctl.api.refs import NameIndex, ref_name, to_manifest
 from gsctl.api.versioncache import VersionCache
 from gsctl.errors import UnexpectedAnswerError

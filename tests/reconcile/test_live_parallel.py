@@ -13,7 +13,8 @@ import pytest
 
 from gsctl import errors
 from gsctl.api import kinds
-from gsctl.api.client import Client, Page
+from gsctl.api.calls import Page
+from gsctl.api.client import Client
 from gsctl.emulator import DEFAULT_API_KEY, EmulatorServer
 from gsctl.reconcile import live
 
