@@ -12,8 +12,8 @@ import click
 
 from gsctl import render
 from gsctl.cli.connect import api_url_of, connect
-from gsctl.cli.export import KIND_HELP, summary, write_export
-from gsctl.cli.options import api_options, complete_kind, run_config
+from gsctl.cli.export import summary, write_export
+from gsctl.cli.options import api_options, kind_option, only_option, run_config
 from gsctl.cli.output import Output, Progress, confirm, enforce_gates, handle_errors
 from gsctl.errors import ExitCode, UsageError
 from gsctl.export import clone as cloning
@@ -66,21 +66,8 @@ def report_skipped(output: Output, skipped: list[cloning.Skip], team: int) -> No
     metavar="TEAM",
     help="Team to copy onto: an id, or a name from settings.teams in PATH.",
 )
-@click.option(
-    "--kind",
-    "kind_names",
-    multiple=True,
-    metavar="KIND",
-    shell_complete=complete_kind,
-    help=KIND_HELP + ".",
-)
-@click.option(
-    "--only",
-    multiple=True,
-    metavar="KIND[/NAME]",
-    shell_complete=complete_kind,
-    help="Only this kind or this one object.",
-)
+@kind_option
+@only_option("Only this kind or this one object.")
 @click.option(
     "--out",
     "out_dir",

@@ -10,8 +10,7 @@ import click
 
 from gsctl.cli.clone import api_options_without_team
 from gsctl.cli.connect import api_url_of, connect
-from gsctl.cli.export import KIND_HELP
-from gsctl.cli.options import complete_kind, run_config
+from gsctl.cli.options import kind_option, run_config
 from gsctl.cli.output import Output, handle_errors
 from gsctl.errors import ExitCode, UsageError
 from gsctl.export import compare as comparing
@@ -24,14 +23,7 @@ from gsctl.render import diff as show
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--from-team", "source", metavar="TEAM", help="Old side: a team id or name.")
 @click.option("--to-team", "target", metavar="TEAM", help="New side: a team id or name.")
-@click.option(
-    "--kind",
-    "kind_names",
-    multiple=True,
-    metavar="KIND",
-    shell_complete=complete_kind,
-    help=KIND_HELP + ".",
-)
+@kind_option
 @click.option(
     "--format",
     "fmt",

@@ -8,17 +8,14 @@ from typing import Any
 
 import click
 
-from gsctl.api import kinds
 from gsctl.cli.connect import connect
-from gsctl.cli.options import api_options, complete_kind, run_config
+from gsctl.cli.options import api_options, kind_option, only_option, run_config
 from gsctl.cli.output import Output, handle_errors, write_atomic
 from gsctl.errors import UsageError
 from gsctl.export.dump import Export, export_team, filter_kinds, kind_filters, known_secrets
 from gsctl.export.schemas import schema_target
 from gsctl.manifests.files import find_files, read_text
 from gsctl.reconcile import workflow
-
-KIND_HELP = "Only this kind, singular or plural: " + ", ".join(k.name for k in kinds.MANAGED)
 
 
 def check_target(out_dir: Path, force: bool) -> None:
@@ -40,21 +37,8 @@ def check_target(out_dir: Path, force: bool) -> None:
     show_default=True,
     help="Directory for the manifests (one file per kind).",
 )
-@click.option(
-    "--kind",
-    "kind_names",
-    multiple=True,
-    metavar="KIND",
-    shell_complete=complete_kind,
-    help=KIND_HELP + ".",
-)
-@click.option(
-    "--only",
-    multiple=True,
-    metavar="KIND[/NAME]",
-    shell_complete=complete_kind,
-    help="Only this kind or this one object (repeatable; adds to --kind).",
-)
+@kind_option
+@only_option("Only this kind or this one object (repeatable; adds to --kind).")
 @click.option("--force", is_flag=True, help="Write into a non-empty directory without asking.")
 @api_options
 @handle_errors

@@ -23,6 +23,25 @@ def complete_kind(ctx: click.Context, param: click.Parameter, incomplete: str) -
     return [CompletionItem(n) for n in names if n.startswith(incomplete)]
 
 
+KIND_HELP = "Only this kind, singular or plural: " + ", ".join(k.name for k in kinds.MANAGED)
+
+kind_option = click.option(
+    "--kind",
+    "kind_names",
+    multiple=True,
+    metavar="KIND",
+    shell_complete=complete_kind,
+    help=KIND_HELP + ".",
+)
+
+
+def only_option(help_text: str) -> Callable[[F], F]:
+    """``--only KIND[/NAME]`` (repeatable), with KIND completion."""
+    return click.option(
+        "--only", multiple=True, metavar="KIND[/NAME]", shell_complete=complete_kind, help=help_text
+    )
+
+
 def api_options(func: F) -> F:
     """Options shared by every command that talks to the API."""
     decorators = [
