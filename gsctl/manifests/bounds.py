@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from gsctl.manifests.loader import Path, Problem
+from gsctl.manifests.document import Path, Problem
 
 # Letters that NFKC keeps apart but a reader does not (a small subset of Unicode's
 # confusables.txt: Cyrillic and Greek letters that render like Latin ones).

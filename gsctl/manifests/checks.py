@@ -20,7 +20,7 @@ from gsctl.api.refs import stage_ref
 from gsctl.errors import printable
 from gsctl.flows.graph import check_graph
 from gsctl.manifests import bounds
-from gsctl.manifests.loader import Path
+from gsctl.manifests.document import Path
 from gsctl.manifests.run import Item, Run
 from gsctl.model import Origin, Resource, Secret, reveal
 

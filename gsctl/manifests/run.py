@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from gsctl.errors import Diagnostic
 from gsctl.flows import steps
-from gsctl.manifests.loader import Document, Path, Problem
+from gsctl.manifests.document import Document, Path, Problem
 from gsctl.model import Origin, Resource
 
 

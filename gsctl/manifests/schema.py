@@ -12,7 +12,7 @@ code by fastjsonschema (refs inlined; ``const``/``enum`` also refuse booleans, w
 takes for 0 and 1). Only a document that fails the gate goes through jsonschema, which words
 the messages; a document that passes the gate has no problem to report.
 
-:func:`check` turns each failure into a :class:`~gsctl.manifests.loader.Problem` located at the
+:func:`check` turns each failure into a :class:`~gsctl.manifests.document.Problem` located at the
 offending value (or, for unknown fields, at the key), with messages such as
 ``unknown field 'colour' (did you mean 'color'?)`` instead of raw jsonschema text. It never
 echoes the value of a secret field.
@@ -36,7 +36,7 @@ from referencing.jsonschema import DRAFT202012
 
 from gsctl import errors
 from gsctl.api import kinds
-from gsctl.manifests.loader import Path, Problem
+from gsctl.manifests.document import Path, Problem
 
 MANIFEST_SCHEMA = "manifest.schema.json"
 
