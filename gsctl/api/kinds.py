@@ -79,6 +79,15 @@ class Kind:
         return {**other, **by_ref}
 
     @functools.cached_property
+    def read_fields(self) -> dict[str, tuple[str, Ref | None]]:
+        """API field -> (manifest field, its reference) for every API field a live object's
+        manifest keeps (secrets never: the API does not return them)."""
+        kept = {m for m in self.fields if m not in self.secret}
+        pairs = {api: m for api, m in self._manifest_names.items() if m in kept}
+        pairs.update({m: m for m in kept if m not in self._manifest_names})
+        return {api: (m, self.ref_for(m)) for api, m in pairs.items()}
+
+    @functools.cached_property
     def _refs_by_field(self) -> dict[str, Ref]:
         out: dict[str, Ref] = {}
         for ref in self.refs:

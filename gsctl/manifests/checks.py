@@ -36,12 +36,9 @@ def check_all(run: Run) -> None:
     _check_graphs(run)
 
 
-def _named(run: Run) -> Iterator[Item]:
+def _named(run: Run) -> list[Item]:
     """Items whose natural key is fully written (the others already have a schema error)."""
-    for item in run.items:
-        kind = kinds.KINDS[item.resource.kind]
-        if all(isinstance(item.resource.fields.get(f), str) for f in kind.natural_key):
-            yield item
+    return run.named
 
 
 def _key_origin(item: Item) -> Origin:

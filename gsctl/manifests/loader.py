@@ -33,7 +33,6 @@ import yaml
 from gsctl import errors
 from gsctl.manifests.document import TOP_DEPTH, Document, Origins, Path, Problem
 from gsctl.manifests.files import read_text
-from gsctl.manifests.nodes import STR as _STR
 from gsctl.manifests.nodes import TAG as _TAG
 from gsctl.manifests.nodes import Builder, Fatal, Limits, too_deep
 from gsctl.manifests.nodes import origin as _origin
@@ -75,25 +74,9 @@ _CLoaderBase: Any = getattr(yaml, "CSafeLoader", None)
 if _CLoaderBase is not None:
 
     class _CLoader(_CLoaderBase):
-        """libyaml's parser and composer (several times faster), same resolvers. The tag of a
-        plain scalar depends on its text only: each distinct text is resolved once per file
-        (keys such as ``name`` repeat on every item)."""
+        """libyaml's parser and composer (several times faster), same resolvers."""
 
         yaml_implicit_resolvers = _RESOLVERS
-
-        def __init__(self, stream: str) -> None:
-            super().__init__(stream)
-            self._plain_tags: dict[str, str] = {}
-
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-            if kind is not yaml.ScalarNode:
-                return super().resolve(kind, value, implicit)
-            if not implicit[0]:
-                return _STR  # quoted or block text, no explicit tag (no path resolvers here)
-            tag = self._plain_tags.get(value)
-            if tag is None:
-                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
-            return tag
 
 
 def _libyaml_limits_nesting() -> bool:

@@ -26,13 +26,13 @@ import functools
 import json
 from collections.abc import Collection, Iterator
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+
+if TYPE_CHECKING:  # imported when first needed: a document that passes the gate never is
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from gsctl import errors
 from gsctl.api import kinds
@@ -102,6 +102,10 @@ def _schemas() -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     schemas = _schemas()
     registry: Registry[Any] = Registry().with_resources(
         (name, Resource.from_contents(s, default_specification=DRAFT202012))

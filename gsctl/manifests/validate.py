@@ -105,6 +105,8 @@ def _run(
     if any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
     sections = {s for d in run.docs for s in d.data if s in kinds.BY_SECTION}
+    for doc in run.docs:
+        doc.data = None  # resources hold their own fields; origins come from the text
     desired = Desired(
         resources=[i.resource for i in run.items],
         settings=settings,

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from gsctl.model import Secret, has_secret
 
 
@@ -94,6 +92,8 @@ def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldCh
     """Changed leaves between ``before`` (live) and ``after`` (desired), sorted by path."""
     if _same(before, after):
         return []  # the common case, and much cheaper than a DeepDiff
+    from deepdiff import DeepDiff  # imported when first needed: ~20 MB a no-change plan saves
+
     b, a = _plain(before), _plain(after)
     dd = DeepDiff(b, a, verbose_level=2, view="tree")
     paths: dict[str, list[Any]] = {}
