@@ -68,11 +68,15 @@ class Builder:
         self.constructor = constructor  # PyYAML's SafeConstructor
 
     def build(self, node: Any, path: Path, depth: int = 0) -> Any:
+        if node.id == "scalar":  # never an alias by itself, never recursive: only the budgets
+            if depth >= self.limits.depth or self.copying:
+                self._spend(node, depth)
+            if depth <= self.record:
+                self.values[path] = origin(self.path, node.start_mark)
+            return self._scalar(node, path)
         alias = self._spend(node, depth)
         if depth <= self.record:
             self.values[path] = origin(self.path, node.start_mark)
-        if node.id == "scalar":
-            return self._scalar(node, path)
         self.active.add(id(node))
         self.copying += alias
         try:
@@ -113,6 +117,8 @@ class Builder:
             raise Fatal(f"unsupported YAML tag {node.tag!r}", node.start_mark)
 
     def _scalar(self, node: Any, path: Path) -> Any:
+        if node.tag == STR and node.value.isascii():  # the common case, what
+            return node.value  # SafeConstructor.construct_yaml_str returns
         if node.tag not in _SCALAR_TAGS:
             raise Fatal(f"unsupported YAML tag {node.tag!r}", node.start_mark)
         if node.tag == TAG + "null" and node.value == "" and not node.style:
