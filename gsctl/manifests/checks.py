@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-import unicodedata
+import re
 import urllib.parse
 import zoneinfo
 from collections.abc import Iterator
@@ -25,6 +25,7 @@ from gsctl.manifests.run import Item, Run
 from gsctl.model import Origin, Resource, Secret, reveal
 
 NO_ENV = "names and references cannot use ${env:...}"
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
 
 
 def check_all(run: Run) -> None:
@@ -224,7 +225,7 @@ def _check_values(run: Run) -> None:
     for item in run.items:
         r = item.resource
         name = r.fields.get("name")
-        if isinstance(name, str) and any(unicodedata.category(c) == "Cc" for c in name):
+        if isinstance(name, str) and _CONTROL.search(name):
             run.item_error(item, ("name",), "a name cannot contain control characters")
         if r.kind == "pipeline_stage" and name in kinds.NATIVE_STAGE_NAMES:
             msg = (

@@ -56,10 +56,21 @@ class LiveState:
         for kind in sorted(scope):
             objs = sorted(self.raw.get(kind, []), key=lambda o: str(o.get("uuid")))
             digest.update(kind.encode())
-            digest.update(json.dumps(objs, sort_keys=True, default=str).encode())
+            _digest_list(digest, objs)
         for uuid in sorted(self.versions):
             digest.update(json.dumps(self.versions[uuid], sort_keys=True, default=str).encode())
         return "sha256:" + digest.hexdigest()
+
+
+def _digest_list(digest: Any, objs: list[dict[str, Any]]) -> None:
+    """Feed ``json.dumps(objs, sort_keys=True, default=str)`` to ``digest`` one object at a
+    time (the same bytes, without the whole text of a large workspace in memory at once)."""
+    digest.update(b"[")
+    for i, obj in enumerate(objs):
+        if i:
+            digest.update(b", ")
+        digest.update(json.dumps(obj, sort_keys=True, default=str).encode())
+    digest.update(b"]")
 
 
 MAX_PAGES_AHEAD = 1000  # pages requested at once per listing; the rest are read in turn
