@@ -164,7 +164,7 @@ class LazyOrigins(Mapping[tuple[Any, ...], "Origin"]):
         return "LazyOrigins(...)" if self._factory is not None else f"LazyOrigins({self._data!r})"
 
 
-@dataclass
+@dataclass(slots=True)  # a large plan holds two per object
 class Resource:
     """One object of a managed kind, desired or live, in manifest vocabulary."""
 
