@@ -328,10 +328,23 @@ class Workspace:
             rate_limit,
         ]
 
+    @property
+    def cache_dir(self) -> Path:
+        """gsctl's cache directory for this workspace (``XDG_CACHE_HOME``), never the user's."""
+        return self.root / "cache"
+
+    def env(self) -> dict[str, str]:
+        """Environment of a gsctl child: the secrets the manifests need, the private cache."""
+        return {**self.secrets_env, "XDG_CACHE_HOME": str(self.cache_dir)}
+
+    def clear_cache(self) -> None:
+        """Empty the flow-version cache: the next plan reads every version (cold)."""
+        shutil.rmtree(self.cache_dir, ignore_errors=True)
+
     def plan(self, path: Path | None = None, *extra: str) -> Run:
         """``gsctl plan`` of ``path`` (default: the exported manifests) in a child process."""
         args = ["plan", str(path or self.manifests), *self.api_args(), *extra]
-        return run_gsctl(args, env=self.secrets_env)
+        return run_gsctl(args, env=self.env())
 
     def count_requests(self) -> int:
         return len(self.server.requests)

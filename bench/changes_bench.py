@@ -94,7 +94,7 @@ def pure_phases(ws: c.Workspace, path: Path, repeat: int) -> tuple[dict[str, flo
         api_key=c.DEFAULT_API_KEY,
         team=str(c.TEAM),
         rate_limit=None,
-        env={**c.gsctl_env(), **ws.secrets_env},
+        env={**c.gsctl_env(), **ws.env()},
     )
     desired, team_id = workflow.load(cfg)
     with connect(cfg, team_id) as client:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Origin:
     """Where a value was written: file path and 1-based line and column."""
 
@@ -128,17 +128,27 @@ def has_secret(value: Any) -> bool:
     return False
 
 
-class LazyOrigins(Mapping[tuple[Any, ...], "Origin"]):
-    """Origins by path, computed by ``factory`` on first use: locating every value of a large
-    manifest costs a second parse, paid only when a message needs a location."""
+_NO_ORIGINS: Mapping[tuple[Any, ...], Origin] = {}
 
-    def __init__(self, factory: Callable[[], Mapping[tuple[Any, ...], Origin]]) -> None:
-        self._factory: Callable[[], Mapping[tuple[Any, ...], Origin]] | None = factory
-        self._data: Mapping[tuple[Any, ...], Origin] = {}
+
+class LazyOrigins(Mapping[tuple[Any, ...], "Origin"]):
+    """Origins by path, computed by ``factory(*args)`` on first use: locating every value of a
+    large manifest costs a second parse, paid only when a message needs a location. (No
+    closure and no ``__dict__``: a large plan holds one per resource.)"""
+
+    __slots__ = ("_args", "_data", "_factory")
+
+    def __init__(
+        self, factory: Callable[..., Mapping[tuple[Any, ...], Origin]], *args: Any
+    ) -> None:
+        self._factory: Callable[..., Mapping[tuple[Any, ...], Origin]] | None = factory
+        self._args = args
+        self._data = _NO_ORIGINS
 
     def _get(self) -> Mapping[tuple[Any, ...], Origin]:
         if self._factory is not None:
-            self._data, self._factory = self._factory(), None
+            self._data, self._factory = self._factory(*self._args), None
+            self._args = ()
         return self._data
 
     def __getitem__(self, path: tuple[Any, ...]) -> Origin:
@@ -154,7 +164,7 @@ class LazyOrigins(Mapping[tuple[Any, ...], "Origin"]):
         return "LazyOrigins(...)" if self._factory is not None else f"LazyOrigins({self._data!r})"
 
 
-@dataclass
+@dataclass(slots=True)  # a large plan holds two per object
 class Resource:
     """One object of a managed kind, desired or live, in manifest vocabulary."""
 

@@ -11,6 +11,7 @@ Vocabulary:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,16 +62,37 @@ class Kind:
 
     def manifest_name(self, api_field: str) -> str:
         """Manifest field for an API field (inverse of :meth:`api_name`)."""
-        for ref in self.refs:
-            if ref.api_field == api_field:
-                return ref.manifest_field
-        for manifest, api in [*self.secret.items(), *self.renames.items()]:
-            if api == api_field:
-                return manifest
-        return api_field
+        return self._manifest_names.get(api_field, api_field)
 
     def ref_for(self, manifest_field: str) -> Ref | None:
-        return next((r for r in self.refs if r.manifest_field == manifest_field), None)
+        return self._refs_by_field.get(manifest_field)
+
+    @functools.cached_property
+    def _manifest_names(self) -> dict[str, str]:
+        """API field -> manifest field, where they differ (refs first, then the first match)."""
+        by_ref: dict[str, str] = {}
+        for ref in self.refs:
+            by_ref.setdefault(ref.api_field, ref.manifest_field)
+        other: dict[str, str] = {}
+        for manifest, api in [*self.secret.items(), *self.renames.items()]:
+            other.setdefault(api, manifest)
+        return {**other, **by_ref}
+
+    @functools.cached_property
+    def read_fields(self) -> dict[str, tuple[str, Ref | None]]:
+        """API field -> (manifest field, its reference) for every API field a live object's
+        manifest keeps (secrets never: the API does not return them)."""
+        kept = {m for m in self.fields if m not in self.secret}
+        pairs = {api: m for api, m in self._manifest_names.items() if m in kept}
+        pairs.update({m: m for m in kept if m not in self._manifest_names})
+        return {api: (m, self.ref_for(m)) for api, m in pairs.items()}
+
+    @functools.cached_property
+    def _refs_by_field(self) -> dict[str, Ref]:
+        out: dict[str, Ref] = {}
+        for ref in self.refs:
+            out.setdefault(ref.manifest_field, ref)
+        return out
 
     def item_path(self, uuid: str) -> str:
         if self.item is None:

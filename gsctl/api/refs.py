@@ -99,11 +99,12 @@ def to_manifest(k: Kind, api_obj: dict[str, Any], name_of: Namer) -> dict[str, A
     Secret fields are absent (the API never returns them).
     """
     out: dict[str, Any] = {}
+    read = k.read_fields
     for api_field, value in api_obj.items():
-        manifest = k.manifest_name(api_field)
-        if manifest not in k.fields or manifest in k.secret:
+        kept = read.get(api_field)
+        if kept is None:
             continue
-        ref = k.ref_for(manifest)
+        manifest, ref = kept
         if ref is not None and value is not None:
             name = name_of(ref.target, value)
             if name is None:

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from gsctl.manifests.loader import Path, Problem
+from gsctl.manifests.document import Path, Problem
 
 # Letters that NFKC keeps apart but a reader does not (a small subset of Unicode's
 # confusables.txt: Cyrillic and Greek letters that render like Latin ones).
@@ -46,6 +46,10 @@ def non_finite(data: Any, path: Path = ()) -> Iterator[Problem]:
 def skeleton(name: str) -> str:
     """What ``name`` looks like: NFKC, case-folded, look-alike letters mapped to Latin,
     marks and invisible format characters dropped."""
+    if name.isascii():  # NFKC and NFD leave ASCII as is; it has no marks or format characters
+        text = name.casefold().translate(_LOOKALIKES)
+        if text.isascii():
+            return text
     text = unicodedata.normalize("NFKC", name).casefold().translate(_LOOKALIKES)
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if unicodedata.category(c) not in ("Mn", "Cf"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-import unicodedata
+import re
 import urllib.parse
 import zoneinfo
 from collections.abc import Iterator
@@ -20,11 +20,12 @@ from gsctl.api.refs import stage_ref
 from gsctl.errors import printable
 from gsctl.flows.graph import check_graph
 from gsctl.manifests import bounds
-from gsctl.manifests.loader import Path
+from gsctl.manifests.document import Path
 from gsctl.manifests.run import Item, Run
 from gsctl.model import Origin, Resource, Secret, reveal
 
 NO_ENV = "names and references cannot use ${env:...}"
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
 
 
 def check_all(run: Run) -> None:
@@ -36,12 +37,9 @@ def check_all(run: Run) -> None:
     _check_graphs(run)
 
 
-def _named(run: Run) -> Iterator[Item]:
+def _named(run: Run) -> list[Item]:
     """Items whose natural key is fully written (the others already have a schema error)."""
-    for item in run.items:
-        kind = kinds.KINDS[item.resource.kind]
-        if all(isinstance(item.resource.fields.get(f), str) for f in kind.natural_key):
-            yield item
+    return run.named
 
 
 def _key_origin(item: Item) -> Origin:
@@ -227,7 +225,7 @@ def _check_values(run: Run) -> None:
     for item in run.items:
         r = item.resource
         name = r.fields.get("name")
-        if isinstance(name, str) and any(unicodedata.category(c) == "Cc" for c in name):
+        if isinstance(name, str) and _CONTROL.search(name):
             run.item_error(item, ("name",), "a name cannot contain control characters")
         if r.kind == "pipeline_stage" and name in kinds.NATIVE_STAGE_NAMES:
             msg = (

@@ -93,11 +93,18 @@ def interpolate(value: Any, ctx: Context, path: Path = ()) -> Result:
 
 def _walk(value: Any, ctx: Context, path: Path, result: Result) -> Any:
     if isinstance(value, dict):
-        return {k: _walk(v, ctx, (*path, k), result) for k, v in value.items()}
+        return {k: _child(v, ctx, path, k, result) for k, v in value.items()}
     if isinstance(value, list):
-        return [_walk(v, ctx, (*path, i), result) for i, v in enumerate(value)]
+        return [_child(v, ctx, path, i, result) for i, v in enumerate(value)]
     if isinstance(value, str) and "${" in value:
         return _string(value, ctx, path, result)
+    return value
+
+
+def _child(value: Any, ctx: Context, path: Path, step: Any, result: Result) -> Any:
+    """``_walk`` of ``value`` at ``(*path, step)``; plain leaves need no path (most do)."""
+    if isinstance(value, dict | list) or (isinstance(value, str) and "${" in value):
+        return _walk(value, ctx, (*path, step), result)
     return value
 
 

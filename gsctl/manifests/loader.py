@@ -1,12 +1,9 @@
-"""Find, load and write manifest YAML. The only gsctl module that imports ``yaml``.
+"""Load and write manifest YAML. The only gsctl module that imports ``yaml``.
 
-Loading keeps the source location of every value: a :class:`Document` holds the plain data
-(dicts, lists, str, int, float, bool, None) plus ``values`` and ``keys``, two maps from a path
-within the document (``("flows", 0, "nodes", 2, "payload", "tag")``) to the 1-based
-:class:`~gsctl.model.Origin` of the value and of its mapping key. Only the locations of the
-sections and items (paths of up to ``TOP_DEPTH`` steps, ``top_values``/``top_keys``) are
-recorded while loading; the full maps are built from the kept text the first time a message
-needs one (a second parse, paid only by a document with a problem).
+Loading keeps the source location of every value: a :class:`~gsctl.manifests.document.Document`
+(``document.py``) holds the plain data plus the origin of every value and key (sections' and
+items' recorded while loading, the rest located by a second parse when a message needs one).
+``nodes.py`` turns the composed nodes into plain data, within the limits below.
 
 Only safe YAML is read (PyYAML's SafeLoader nodes, converted by hand): no Python tags, no
 custom tags, no ``!!binary``/``!!set``/``!!omap``; timestamps stay strings. Merge keys
@@ -29,106 +26,23 @@ Limits, per file (a file beyond one is refused with a message naming the limit):
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from gsctl import errors
+from gsctl.manifests.document import TOP_DEPTH, Document, Origins, Path, Problem
 from gsctl.manifests.files import read_text
+from gsctl.manifests.nodes import TAG as _TAG
+from gsctl.manifests.nodes import Builder, Fatal, Limits, too_deep
+from gsctl.manifests.nodes import origin as _origin
 from gsctl.model import Origin, Secret
 
+__all__ = ["Document", "Path", "Problem", "dump_yaml", "load_data", "load_file", "load_text"]
+
 MAX_DEPTH = 100
-TOP_DEPTH = 2  # origins recorded while loading: sections (1 step) and items (2 steps)
 MAX_ALIAS_EXPANSIONS = 10_000
 MAX_ALIAS_VALUES = 250_000
-
-Path = tuple[Any, ...]
-
-_TAG = "tag:yaml.org,2002:"
-_STR = _TAG + "str"
-_SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null")}
-_COMMENT_VALUE = re.compile(r"#\S")
-_TOO_DEEP = f"refused: nesting deeper than {MAX_DEPTH} levels (limit)"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A located problem found while reading or checking one document.
-
-    ``path`` is the path of the offending value within the document; ``at_key`` locates it at
-    the mapping key instead (unknown or duplicate keys); ``origin`` overrides both.
-    """
-
-    path: Path
-    message: str
-    at_key: bool = False
-    origin: Origin | None = None
-
-
-class Document:
-    """One loaded manifest file: plain data plus the origin of every value and key."""
-
-    def __init__(
-        self,
-        path: str,
-        data: Any,
-        values: dict[Path, Origin] | None = None,
-        keys: dict[Path, Origin] | None = None,
-        *,
-        text: str | None = None,
-    ) -> None:
-        """With ``text`` and no ``values``: the full maps are built from it when first used."""
-        self.path = path
-        self.data = data
-        self._values = values
-        self._keys = keys
-        self._text = text
-        self.top_values: dict[Path, Origin] = {}  # paths of up to TOP_DEPTH steps
-        self.top_keys: dict[Path, Origin] = {}
-        if values is not None and keys is not None:
-            self.top_values = {p: o for p, o in values.items() if len(p) <= TOP_DEPTH}
-            self.top_keys = {p: o for p, o in keys.items() if len(p) <= TOP_DEPTH}
-
-    def __repr__(self) -> str:
-        return f"Document({self.path!r})"
-
-    @property
-    def values(self) -> dict[Path, Origin]:
-        """Origin of every value by path (built on first use)."""
-        return self._index()[0]
-
-    @property
-    def keys(self) -> dict[Path, Origin]:
-        """Origin of every mapping key by the path of its value (built on first use)."""
-        return self._index()[1]
-
-    def _index(self) -> tuple[dict[Path, Origin], dict[Path, Origin]]:
-        if self._values is None or self._keys is None:
-            self._values, self._keys = _locate(self._text or "", self.path)
-            self._text = None
-        return self._values, self._keys
-
-    def origin(self, path: Path, *, at_key: bool = False) -> Origin:
-        """Origin of the key (if ``at_key`` and known) or value at ``path``, else its parent's."""
-        if len(path) <= TOP_DEPTH and not at_key and path in self.top_values:
-            return self.top_values[path]
-        values, keys = self._index()
-        if at_key and path in keys:
-            return keys[path]
-        while path not in values and path:
-            path = path[:-1]
-        return values.get(path, Origin(self.path, 1, 1))
-
-
-class _Fatal(Exception):
-    """A problem that stops loading the file (limit, unsupported tag, bad value)."""
-
-    def __init__(self, message: str, mark: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.mark = mark
 
 
 class _Loader(yaml.SafeLoader):
@@ -143,7 +57,7 @@ class _Loader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
-                raise _Fatal(_TOO_DEEP, mark)
+                raise Fatal(too_deep(MAX_DEPTH), mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -229,12 +143,12 @@ def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
     built = _build(text, path, TOP_DEPTH)
     if isinstance(built, Problem):
         return None, [built]
-    doc = Document(path, built.data, text=text)
+    doc = Document(path, built.data, text=text, locate=_locate)
     doc.top_values, doc.top_keys = built.values, built.keys
     return doc, built.problems
 
 
-def _locate(text: str, path: str) -> tuple[dict[Path, Origin], dict[Path, Origin]]:
+def _locate(text: str, path: str) -> tuple[Origins, Origins]:
     """The origin of every value and key of ``text``, which loaded before without error."""
     built = _build(text, path, None)
     if isinstance(built, Problem):  # pragma: no cover - the text loaded once already
@@ -242,7 +156,7 @@ def _locate(text: str, path: str) -> tuple[dict[Path, Origin], dict[Path, Origin
     return built.values, built.keys
 
 
-def _build(text: str, path: str, record: int | None) -> _Builder | Problem:
+def _build(text: str, path: str, record: int | None) -> Builder | Problem:
     """Compose and convert ``text``: the builder (data, origins, problems) or a fatal problem.
     ``record``: origins of paths up to that length only (None: all)."""
     loader: _Loader | None = None
@@ -254,10 +168,12 @@ def _build(text: str, path: str, record: int | None) -> _Builder | Problem:
         if node is None:
             msg = "file is empty; expected a mapping starting with 'version: 1'"
             return Problem((), msg, origin=Origin(path, 1, 1))
-        builder = _Builder(path, text, record)
+        limits = Limits(MAX_DEPTH, MAX_ALIAS_EXPANSIONS, MAX_ALIAS_VALUES)
+        constructor = yaml.constructor.SafeConstructor()
+        builder = Builder(path, text, limits, constructor, record)
         builder.data = builder.build(node, ())
         return builder
-    except _Fatal as exc:
+    except Fatal as exc:
         return Problem((), exc.message, origin=_origin(path, exc.mark))
     except yaml.MarkedYAMLError as exc:
         return _syntax_problem(path, exc)
@@ -268,10 +184,6 @@ def _build(text: str, path: str, record: int | None) -> _Builder | Problem:
     finally:
         if loader is not None:
             loader.dispose()
-
-
-def _origin(path: str, mark: Any) -> Origin:
-    return Origin(path, mark.line + 1, mark.column + 1)
 
 
 def _syntax_problem(path: str, exc: yaml.MarkedYAMLError) -> Problem:
@@ -294,188 +206,6 @@ def _reader_problem(path: str, text: str, exc: yaml.reader.ReaderError) -> Probl
     char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
     msg = f"invalid YAML: character {char:#06x} is not allowed in YAML text"
     return Problem((), msg, origin=Origin(path, line, column))
-
-
-class _Builder:
-    """Turns composed nodes into plain data, recording origins and budget use."""
-
-    def __init__(self, path: str, text: str, record: int | None = None) -> None:
-        self.path = path
-        self.text = text
-        self.record = record if record is not None else MAX_DEPTH + 1  # longest path recorded
-        self.data: Any = None
-        self.values: dict[Path, Origin] = {}
-        self.keys: dict[Path, Origin] = {}
-        self.problems: list[Problem] = []
-        self.copied = 0  # values materialised through aliases
-        self.copying = 0  # > 0 while converting the subtree of an alias
-        self.aliases = 0
-        self.active: set[int] = set()
-        self.seen: set[int] = set()
-        self.constructor = yaml.constructor.SafeConstructor()
-
-    def build(self, node: yaml.Node, path: Path, depth: int = 0) -> Any:
-        alias = self._spend(node, depth)
-        if depth <= self.record:
-            self.values[path] = _origin(self.path, node.start_mark)
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, path)
-        self.active.add(id(node))
-        self.copying += alias
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                self._check_tag(node, "seq")
-                return [self.build(n, (*path, i), depth + 1) for i, n in enumerate(node.value)]
-            self._check_tag(node, "map")
-            assert isinstance(node, yaml.MappingNode)
-            return self._mapping(node, path, depth)
-        finally:
-            self.active.discard(id(node))
-            self.copying -= alias
-
-    def _spend(self, node: yaml.Node, depth: int) -> bool:
-        """Check the limits before converting ``node``; True if it is an alias's copy."""
-        if id(node) in self.active:
-            raise _Fatal("refused: recursive alias (a value that contains itself)", node.start_mark)
-        if depth >= MAX_DEPTH:  # depth 0 is the root, level 1 for the composer
-            raise _Fatal(_TOO_DEEP, node.start_mark)
-        # a second use of an anchored collection is an alias (scalars are cheap to copy)
-        alias = isinstance(node, yaml.CollectionNode) and id(node) in self.seen
-        if alias:
-            self.aliases += 1
-            if self.aliases > MAX_ALIAS_EXPANSIONS:
-                msg = f"refused: more than {MAX_ALIAS_EXPANSIONS} alias expansions (limit)"
-                raise _Fatal(msg, node.start_mark)
-        if alias or self.copying:
-            self.copied += 1
-            if self.copied > MAX_ALIAS_VALUES:
-                msg = f"refused: more than {MAX_ALIAS_VALUES} values copied through aliases (limit)"
-                raise _Fatal(msg, node.start_mark)
-        self.seen.add(id(node))
-        return alias
-
-    def _check_tag(self, node: yaml.Node, expected: str) -> None:
-        if node.tag != _TAG + expected:
-            raise _Fatal(f"unsupported YAML tag {node.tag!r}", node.start_mark)
-
-    def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
-        if node.tag not in _SCALAR_TAGS:
-            raise _Fatal(f"unsupported YAML tag {node.tag!r}", node.start_mark)
-        if node.tag == _TAG + "null" and node.value == "" and not node.style:
-            self._check_comment_value(node, path)
-        if node.tag == _STR:  # what SafeConstructor.construct_yaml_str returns
-            value = node.value
-        else:
-            method = "construct_yaml_" + node.tag.rsplit(":", 1)[1]
-            try:
-                value = getattr(self.constructor, method)(node)
-            except (ValueError, TypeError) as exc:
-                msg = f"value {node.value!r} is not a valid {node.tag.rsplit(':', 1)[1]}"
-                raise _Fatal(msg, node.start_mark) from exc
-        if isinstance(value, str) and not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                msg = "invalid text: a lone surrogate escape (such as \\ud800) is not a character"
-                raise _Fatal(msg, node.start_mark) from None
-        return value
-
-    def _check_comment_value(self, node: yaml.ScalarNode, path: Path) -> None:
-        """``color: #F4A300`` reads as an empty value plus a comment: say so."""
-        line = self.text[node.start_mark.index :].split("\n", 1)[0]
-        rest = line.lstrip()
-        if path and _COMMENT_VALUE.match(rest):
-            word = rest.split()[0]
-            mark = node.start_mark
-            here = Origin(self.path, mark.line + 1, mark.column + 1 + len(line) - len(rest))
-            msg = (
-                f"the value is empty because an unquoted {word} starts a YAML comment;"
-                f' quote it: "{word}"'
-            )
-            self.problems.append(Problem(path, msg, origin=here))
-
-    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        merges: list[yaml.Node] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
-                merges.append(value_node)
-                continue
-            key = self._key(key_node, path)
-            if key is None:
-                continue
-            sub = (*path, key)
-            if key in out:
-                first = self._first_key(node, key, sub)
-                msg = f"duplicate key '{key}' (first at line {first.line}, column {first.column})"
-                here = _origin(self.path, key_node.start_mark)
-                self.problems.append(Problem(sub, msg, origin=here))
-                continue
-            if depth < self.record:
-                self.keys[sub] = _origin(self.path, key_node.start_mark)
-            out[key] = self.build(value_node, sub, depth + 1)
-        for merge in merges:
-            self._merge(merge, out, path, depth)
-        return out
-
-    def _key(self, node: yaml.Node, path: Path) -> str | None:
-        if not isinstance(node, yaml.ScalarNode):
-            msg = "a mapping key must be a plain string"
-            self.problems.append(Problem(path, msg, origin=_origin(self.path, node.start_mark)))
-            return None
-        value = self._scalar(node, path)
-        if not isinstance(value, str):
-            msg = f"mapping key {node.value!r} is read as a {_yaml_type(value)}; quote it"
-            self.problems.append(Problem(path, msg, origin=_origin(self.path, node.start_mark)))
-            return None
-        return value
-
-    def _merge(self, node: yaml.Node, out: dict[str, Any], path: Path, depth: int) -> None:
-        """``<<: *base`` or ``<<: [*a, *b]``: add the keys not already present (explicit keys
-        and earlier sources win), keeping the origins of the merged source."""
-        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        for src in sources:
-            if not isinstance(src, yaml.MappingNode):
-                msg = "a merge key (<<) needs a mapping or a list of mappings"
-                raise _Fatal(msg, src.start_mark)
-            alias = self._spend(src, depth + 1)
-            self.copying += alias
-            try:
-                self._merge_entries(src, out, path, depth)
-            finally:
-                self.copying -= alias
-
-    def _merge_entries(
-        self, src: yaml.MappingNode, out: dict[str, Any], path: Path, depth: int
-    ) -> None:
-        for key_node, value_node in src.value:
-            if key_node.tag == _TAG + "merge":
-                self._merge(value_node, out, path, depth)
-                continue
-            key = self._key(key_node, path)
-            if key is None or key in out:
-                continue
-            sub = (*path, key)
-            if depth < self.record:
-                self.keys[sub] = _origin(self.path, key_node.start_mark)
-            out[key] = self.build(value_node, sub, depth + 1)
-
-    def _first_key(self, node: yaml.MappingNode, key: str, sub: Path) -> Origin:
-        """Origin of the first ``key`` of a mapping (when origins at this depth are not kept)."""
-        if sub in self.keys:
-            return self.keys[sub]
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return _origin(self.path, key_node.start_mark)
-        return _origin(self.path, node.start_mark)  # pragma: no cover - the key was seen
-
-
-def _yaml_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    return "number" if isinstance(value, int | float) else type(value).__name__
 
 
 # --- writing (export) -----------------------------------------------------------------------

@@ -6,12 +6,14 @@ Shared by :mod:`gsctl.manifests.validate` (which builds the run) and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from gsctl.api import kinds
 from gsctl.errors import Diagnostic
 from gsctl.flows import steps
-from gsctl.manifests.loader import Document, Path, Problem
+from gsctl.manifests.document import Document, Path, Problem
 from gsctl.model import Origin, Resource
 
 
@@ -38,6 +40,19 @@ class Run:
     out: list[Diagnostic] = field(default_factory=list)
     raw: list[tuple[Document, Problem]] = field(default_factory=list)  # labelled at the end
     unparsed: list[str] = field(default_factory=list)  # files that could not be read as YAML
+
+    @functools.cached_property
+    def named(self) -> list[Item]:
+        """Items whose natural key is fully written (the others already have a schema error).
+        Read only once every item is built (the semantic checks)."""
+        return [
+            item
+            for item in self.items
+            if all(
+                isinstance(item.resource.fields.get(f), str)
+                for f in kinds.KINDS[item.resource.kind].natural_key
+            )
+        ]
 
     def item_error(
         self, item: Item, sub: Path, message: str, severity: str = "error", *, prefix: bool = True

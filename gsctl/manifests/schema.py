@@ -12,7 +12,7 @@ code by fastjsonschema (refs inlined; ``const``/``enum`` also refuse booleans, w
 takes for 0 and 1). Only a document that fails the gate goes through jsonschema, which words
 the messages; a document that passes the gate has no problem to report.
 
-:func:`check` turns each failure into a :class:`~gsctl.manifests.loader.Problem` located at the
+:func:`check` turns each failure into a :class:`~gsctl.manifests.document.Problem` located at the
 offending value (or, for unknown fields, at the key), with messages such as
 ``unknown field 'colour' (did you mean 'color'?)`` instead of raw jsonschema text. It never
 echoes the value of a secret field.
@@ -26,17 +26,17 @@ import functools
 import json
 from collections.abc import Collection, Iterator
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+
+if TYPE_CHECKING:  # imported when first needed: a document that passes the gate never is
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from gsctl import errors
 from gsctl.api import kinds
-from gsctl.manifests.loader import Path, Problem
+from gsctl.manifests.document import Path, Problem
 
 MANIFEST_SCHEMA = "manifest.schema.json"
 
@@ -102,6 +102,10 @@ def _schemas() -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     schemas = _schemas()
     registry: Registry[Any] = Registry().with_resources(
         (name, Resource.from_contents(s, default_specification=DRAFT202012))

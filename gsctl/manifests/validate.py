@@ -27,8 +27,8 @@ from gsctl.api import kinds
 from gsctl.errors import Diagnostic
 from gsctl.flows import steps
 from gsctl.manifests import bounds, checks, interpolate, loader, schema
+from gsctl.manifests.document import Document, Path, Problem
 from gsctl.manifests.files import find_files
-from gsctl.manifests.loader import Document, Path, Problem
 from gsctl.manifests.run import Item, Run, diag
 from gsctl.model import Desired, LazyOrigins, Origin, Resource, Secret, Settings, reveal
 
@@ -105,6 +105,8 @@ def _run(
     if any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
     sections = {s for d in run.docs for s in d.data if s in kinds.BY_SECTION}
+    for doc in run.docs:
+        doc.data = None  # resources hold their own fields; origins come from the text
     desired = Desired(
         resources=[i.resource for i in run.items],
         settings=settings,
@@ -278,7 +280,7 @@ def _item(
         key=kinds.natural_key(kind, fields),
         fields=fields,
         origin=doc.top_values.get(where),
-        origins=LazyOrigins(lambda: buckets.of(where)),
+        origins=LazyOrigins(buckets.of, where),
         renamed_from=renamed if isinstance(renamed, str) else None,
         protect=raw.get("protect") is True,
         ignore_changes=tuple(v for v in ignore if isinstance(v, str))

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from gsctl.model import Secret, has_secret
 
 
@@ -51,7 +49,12 @@ def _plain(value: Any) -> Any:
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal with equal types all the way down (``1 == True`` and ``1 == 1.0`` are changes)."""
+    """Equal with equal types all the way down (``1 == True`` and ``1 == 1.0`` are changes);
+    a :class:`Secret` compares by its value."""
+    if type(a) is Secret:
+        a = a.reveal()
+    if type(b) is Secret:
+        b = b.reveal()
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
@@ -87,9 +90,11 @@ def _parts_to_list_root(parts: list[Any], before: Any, after: Any) -> list[Any]:
 
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
     """Changed leaves between ``before`` (live) and ``after`` (desired), sorted by path."""
-    b, a = _plain(before), _plain(after)
-    if _same(b, a):
+    if _same(before, after):
         return []  # the common case, and much cheaper than a DeepDiff
+    from deepdiff import DeepDiff  # imported when first needed: ~20 MB a no-change plan saves
+
+    b, a = _plain(before), _plain(after)
     dd = DeepDiff(b, a, verbose_level=2, view="tree")
     paths: dict[str, list[Any]] = {}
     for level_list in dd.values():

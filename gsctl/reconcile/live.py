@@ -45,7 +45,10 @@ class LiveState:
     """The live objects of the kinds in scope, in manifest vocabulary, plus the name index."""
 
     resources: dict[str, list[Resource]] = field(default_factory=dict)  # managed kinds
-    raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # API objects by kind
+    # API objects by kind, while fetching; then only their JSON text as the fingerprint hashes
+    # it (``raw_json``): a large workspace's dicts are the biggest thing a plan would hold.
+    raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    raw_json: dict[str, bytes] = field(default_factory=dict)
     versions: dict[str, dict[str, Any]] = field(default_factory=dict)  # flow uuid -> version
     names: NameIndex = field(default_factory=NameIndex)
     fetched: frozenset[str] = frozenset()
@@ -54,12 +57,18 @@ class LiveState:
         """sha256 over the live API objects of ``scope`` (and fetched flow versions)."""
         digest = hashlib.sha256()
         for kind in sorted(scope):
-            objs = sorted(self.raw.get(kind, []), key=lambda o: str(o.get("uuid")))
             digest.update(kind.encode())
-            digest.update(json.dumps(objs, sort_keys=True, default=str).encode())
+            text = self.raw_json.get(kind)
+            digest.update(text if text is not None else _json_list(self.raw.get(kind, [])))
         for uuid in sorted(self.versions):
             digest.update(json.dumps(self.versions[uuid], sort_keys=True, default=str).encode())
         return "sha256:" + digest.hexdigest()
+
+
+def _json_list(objs: list[dict[str, Any]]) -> bytes:
+    """``json.dumps`` of ``objs`` sorted by uuid, keys sorted: what the fingerprint hashes."""
+    ordered = sorted(objs, key=lambda o: str(o.get("uuid")))
+    return json.dumps(ordered, sort_keys=True, default=str).encode()
 
 
 MAX_PAGES_AHEAD = 1000  # pages requested at once per listing; the rest are read in turn
@@ -175,6 +184,8 @@ def fetch(
                 for obj in state.raw[name]
                 if not (name == "pipeline_stage" and is_native_stage(obj))
             ]
+    for name in wanted:
+        state.raw_json[name] = _json_list(state.raw.pop(name))
     return state
 
 

@@ -15,7 +15,6 @@ Rules, all in one place:
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from gsctl.api import kinds
@@ -90,8 +89,8 @@ def _steps_managed(desired: Resource) -> bool:
 
 def steps_form(res: Resource) -> dict[str, Any]:
     """Canonical graph of a flow resource (for comparison only)."""
-    nodes = reveal(copy.deepcopy(res.fields.get("nodes") or []))
-    sources = reveal(copy.deepcopy(res.fields.get("contact_sources") or []))
+    nodes = reveal(res.fields.get("nodes") or [])  # reveal copies every dict and list
+    sources = reveal(res.fields.get("contact_sources") or [])
     return graph.canonical(nodes, sources)
 
 

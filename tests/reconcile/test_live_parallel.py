@@ -32,11 +32,11 @@ def test_slow_api_pages_are_read_in_parallel(tmp_path: Path) -> None:
             state = live.fetch(client, ["tag", "webhook"], parallelism=8)
             took = time.monotonic() - started
         pages = [r for r in server.requests if r.path == TAGS]
-    assert [t["name"] for t in state.raw["tag"]] == [t["name"] for t in tags]
+    assert [t.name for t in state.resources["tag"]] == [t["name"] for t in tags]
     assert sorted(int(r.query.split("offset=")[1].split("&")[0]) for r in pages) == list(
         range(0, 900, 100)
     )
-    assert state.raw["webhook"] == []
+    assert state.resources["webhook"] == []
     assert took < 2.4, f"took {took:.2f} s: pages were not read in parallel"
 
 
@@ -96,7 +96,8 @@ def test_every_object_once_in_order(
 ) -> None:
     lister = Lister(n, tell_total=tell_total, grow_by=grow_by)
     state = live.fetch(lister, ["tag"], parallelism=4)
-    assert [t["name"] for t in state.raw["tag"]] == [f"tag-{i:04d}" for i in range(n + grow_by)]
+    names = [t.name for t in state.resources["tag"]]
+    assert names == [f"tag-{i:04d}" for i in range(n + grow_by)]
     assert sorted(lister.offsets) == offsets
 
 
