@@ -44,6 +44,18 @@ def mismatch(
     return UnexpectedAnswerError(method, path, field, expected, got)
 
 
+def list_answer(method: str, path: str, answer: Any, key: str = "uuid") -> list[dict[str, Any]]:
+    """The items of a list answer, ``{data: [...]}`` or a bare array, each checked by
+    :func:`list_items`."""
+    data = answer if isinstance(answer, list) else None
+    if isinstance(answer, dict) and isinstance(answer.get("data"), list):
+        data = answer["data"]
+    if data is None:
+        raise mismatch(method, path, "data", "a list of objects", answer)
+    list_items(method, path, data, at="data" if isinstance(answer, dict) else "", key=key)
+    return data
+
+
 def list_items(
     method: str, path: str, items: list[Any], *, at: str = "data", key: str = "uuid"
 ) -> None:

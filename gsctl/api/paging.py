@@ -85,12 +85,7 @@ class PagedReads:
         an object with ``key`` (the guard)."""
         query = {**LIST_DEFAULTS, **(params or {}), "limit": str(kinds.MAX_PAGE)}
         page = self._call("GET", path, params={**query, "offset": str(offset)})
-        data = page if isinstance(page, list) else None
-        if isinstance(page, dict) and isinstance(page.get("data"), list):
-            data = page["data"]
-        if data is None:
-            raise guard.mismatch("GET", path, "data", "a list of objects", page)
-        guard.list_items("GET", path, data, at="data" if isinstance(page, dict) else "", key=key)
+        data = guard.list_answer("GET", path, page, key)
         return data, page if isinstance(page, dict) else {}
 
     def list_page(

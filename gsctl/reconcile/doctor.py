@@ -168,18 +168,11 @@ def _duplicates(p: _Probe) -> None:
         if not groups:
             continue
         found = True
-        shown = [
-            duplicate_line(g) if p.include_names else f"{len(g)} objects ({_uuids(g)})"
-            for g in groups
-        ]
+        shown = [duplicate_line(g, named=p.include_names) for g in groups]
         detail = "objects share a name (plan refuses them; --allow-duplicates uses the oldest): "
         p.report.checks.append(Check("GET", k.collection, "differs", detail + "; ".join(shown)))
     if not found:
         p.report.checks.append(Check("GET", ALL_LISTS, "ok", "no two objects share a name"))
-
-
-def _uuids(group: list[Any]) -> str:
-    return ", ".join(str(r.uuid) for r in group)
 
 
 def _object(client: ProbeClient, path: str) -> dict[str, Any]:
@@ -189,19 +182,8 @@ def _object(client: ProbeClient, path: str) -> dict[str, Any]:
     return answer
 
 
-def _items(method: str, path: str, answer: Any, key: str = "uuid") -> list[dict[str, Any]]:
-    """The items of a list answer (``{data: [...]}`` or a bare array), guarded."""
-    data = answer if isinstance(answer, list) else None
-    if isinstance(answer, dict) and isinstance(answer.get("data"), list):
-        data = answer["data"]
-    if data is None:
-        raise guard.mismatch(method, path, "data", "a list of objects", answer)
-    guard.list_items(method, path, data, at="data" if isinstance(answer, dict) else "", key=key)
-    return data
-
-
 def _teams(client: ProbeClient) -> tuple[Any, str, str | None]:
-    items = _items("GET", kinds.TEAMS, client.read(kinds.TEAMS), key="id")
+    items = guard.list_answer("GET", kinds.TEAMS, client.read(kinds.TEAMS), key="id")
     team = client.team_id
     if team is not None and team not in {t["id"] for t in items}:
         raise UnexpectedAnswerError(
@@ -213,7 +195,7 @@ def _teams(client: ProbeClient) -> tuple[Any, str, str | None]:
 
 def _list(p: _Probe, k: kinds.Kind, params: dict[str, str]) -> tuple[Any, str, str | None]:
     answer = p.client.read(k.collection, {**params, "limit": "1"})
-    items = _items("GET", k.collection, answer)
+    items = guard.list_answer("GET", k.collection, answer)
     check_objects(k, items)
     if k.name == "flow":
         for i, flow in enumerate(items):

@@ -292,9 +292,11 @@ def check_duplicates(
     return found
 
 
-def duplicate_line(group: list[Resource]) -> str:
+def duplicate_line(group: list[Resource], *, named: bool = True) -> str:
+    """``tag "Warm": 2 objects (uuid, uuid)``; without the kind and name unless ``named``."""
     uuids = ", ".join(str(r.uuid) for r in group)
-    return f'{group[0].kind} "{group[0].name}": {len(group)} objects ({uuids})'
+    what = f"{len(group)} objects ({uuids})"
+    return f'{group[0].kind} "{group[0].name}": {what}' if named else what
 
 
 def compare_kind(kind: str, new: list[Resource], old: list[Resource]) -> tuple[list[Change], int]:
