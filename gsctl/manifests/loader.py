@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from gsctl import errors
+from gsctl.manifests import fastload
 from gsctl.manifests.document import TOP_DEPTH, Document, Origins, Path, Problem
 from gsctl.manifests.files import read_text
 from gsctl.manifests.nodes import TAG as _TAG
@@ -94,6 +95,44 @@ def _libyaml_limits_nesting() -> bool:
 
 
 _LIBYAML_SAFE_DEPTH = _CLoaderBase is not None and _libyaml_limits_nesting()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def _construct(tag: str, text: str) -> Any:
+    """PyYAML's safe value of a plain scalar resolved to ``tag`` (int, float, bool)."""
+    method = getattr(_CONSTRUCTOR, "construct_yaml_" + tag.rsplit(":", 1)[1])
+    return method(yaml.ScalarNode(tag, text))
+
+
+_EVENTS = fastload.Events(
+    scalar=yaml.ScalarEvent,
+    mapping_start=yaml.MappingStartEvent,
+    sequence_start=yaml.SequenceStartEvent,
+    mapping_end=yaml.MappingEndEvent,
+    sequence_end=yaml.SequenceEndEvent,
+    document_end=yaml.DocumentEndEvent,
+    stream_end=yaml.StreamEndEvent,
+    resolvers=_RESOLVERS,
+    construct=_construct,
+)
+
+
+def _load_fast(text: str, path: str) -> Document | None:
+    """The document read straight from libyaml's events (``fastload.py``), or None when
+    libyaml is missing or the text needs the node path (any problem, alias, tag, ...)."""
+    if _CLoaderBase is None:
+        return None
+    loader = _CLoader(text)
+    try:
+        loaded = fastload.load(loader.get_event, _EVENTS, text, path, MAX_DEPTH)
+    except (fastload.Unusual, yaml.YAMLError):
+        return None
+    finally:
+        loader.dispose()
+    doc = Document(path, loaded.data, text=text, locate=_locate)
+    doc.top_values, doc.top_keys = loaded.values, loaded.keys
+    doc.finite = True
+    return doc
 
 
 def _compose_fast(text: str) -> Any:
@@ -140,6 +179,9 @@ def load_file(path: str) -> tuple[Document | None, list[Problem]]:
 
 def load_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
     """Parse YAML ``text`` as the manifest file ``path`` (see :func:`load_file`)."""
+    fast = _load_fast(text, path)
+    if fast is not None:
+        return fast, []
     built = _build(text, path, TOP_DEPTH)
     if isinstance(built, Problem):
         return None, [built]

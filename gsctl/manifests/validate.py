@@ -127,7 +127,8 @@ def _load(run: Run, path: str) -> None:
         return
     run.raw.extend((doc, p) for p in problems)
     run.raw.extend((doc, p) for p in schema.check(doc.data))
-    run.raw.extend((doc, p) for p in bounds.non_finite(doc.data))
+    if not doc.finite:
+        run.raw.extend((doc, p) for p in bounds.non_finite(doc.data))
     if isinstance(doc.data, dict):
         run.docs.append(doc)
 

@@ -1,0 +1,180 @@
+"""The common manifest, straight from libyaml's parser events to plain data (no ``import
+yaml``: ``loader.py`` hands in the parser and the event classes).
+
+Composing nodes first (:mod:`gsctl.manifests.nodes`) costs about twice as much as reading the
+events: every node is a Python object, its scalars resolved one call at a time. This module
+builds the data directly, for the documents that need none of the node path's care: one
+mapping document with no anchors, aliases, merge keys or explicit tags, no duplicate or
+non-string keys, no non-finite numbers, no lone surrogates, no empty value that hides an
+unquoted ``#`` and nesting well inside the loader's limit. Anything else raises
+:class:`Unusual` before any data escapes, and the loader falls back to the node path, which
+words every problem exactly as before. So a document read here equals what the node path
+reads (data, key order and the origins of sections and items).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gsctl.manifests.document import TOP_DEPTH, Origins, Path
+from gsctl.model import Origin
+
+TAG = "tag:yaml.org,2002:"
+_COMMENT_VALUE = re.compile(r"#\S")
+_TYPED = {TAG + "int", TAG + "float", TAG + "bool"}
+_NULL = TAG + "null"
+_INT = TAG + "int"
+
+
+class Unusual(Exception):
+    """The document needs the node path (a feature or a problem this module does not handle)."""
+
+
+@dataclass(frozen=True)
+class Events:
+    """libyaml's event classes and resolvers, as ``loader.py`` sees them."""
+
+    scalar: type
+    mapping_start: type
+    sequence_start: type
+    mapping_end: type
+    sequence_end: type
+    document_end: type
+    stream_end: type
+    resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]]  # first character -> (tag, regexp)
+    construct: Callable[[str, str], Any]  # (tag, text) -> value, ValueError when invalid
+
+
+@dataclass
+class Loaded:
+    data: dict[str, Any]
+    values: Origins  # origins of values at paths of up to TOP_DEPTH steps
+    keys: Origins
+
+
+def load(get_event: Callable[[], Any], ev: Events, text: str, path: str, max_depth: int) -> Loaded:
+    """Read the document ``text`` of file ``path`` from ``get_event`` (a parser of ``text``,
+    positioned before the stream start).
+
+    Raises :class:`Unusual` for anything the node path must read instead."""
+    get_event()  # stream start
+    get_event()  # document start
+    first = get_event()
+    if first.__class__ is not ev.mapping_start or first.anchor is not None or first.tag:
+        raise Unusual
+    reader = _Reader(ev, text, path, max_depth)
+    data: dict[str, Any] = {}
+    reader.values[()] = _origin(path, first)
+    reader.mapping(get_event, data, (), 0)
+    if get_event().__class__ is not ev.document_end or get_event().__class__ is not ev.stream_end:
+        raise Unusual
+    return Loaded(data, reader.values, reader.keys)
+
+
+def _origin(path: str, event: Any) -> Origin:
+    mark = event.start_mark
+    return Origin(path, mark.line + 1, mark.column + 1)
+
+
+class _Reader:
+    def __init__(self, ev: Events, text: str, path: str, max_depth: int) -> None:
+        self.ev = ev
+        self.text = text
+        self.path = path
+        self.depth_limit = max_depth - 2  # leave the limit's own wording to the node path
+        self.values: Origins = {}
+        self.keys: Origins = {}
+
+    def mapping(
+        self, get_event: Callable[[], Any], out: dict[str, Any], at: Path, depth: int
+    ) -> None:
+        """Fill ``out``, the mapping at ``at`` (exact up to ``TOP_DEPTH`` steps) and nesting
+        level ``depth``, with its entries up to its end event."""
+        ev, located = self.ev, depth < TOP_DEPTH
+        while True:
+            event = get_event()
+            if event.__class__ is ev.mapping_end:
+                return
+            if event.__class__ is not ev.scalar:
+                raise Unusual  # a collection as a key
+            key = self.scalar(event)
+            if key.__class__ is not str or key in out:
+                raise Unusual  # duplicate, merge (<<) or non-string key
+            sub = (*at, key) if located else at
+            if located:
+                self.keys[sub] = _origin(self.path, event)
+            out[key] = self.value(get_event, get_event(), sub, depth + 1)
+
+    def sequence(self, get_event: Callable[[], Any], out: list[Any], at: Path, depth: int) -> None:
+        end, located = self.ev.sequence_end, depth < TOP_DEPTH
+        while True:
+            event = get_event()
+            if event.__class__ is end:
+                return
+            sub = (*at, len(out)) if located else at
+            out.append(self.value(get_event, event, sub, depth + 1))
+
+    def value(self, get_event: Callable[[], Any], event: Any, at: Path, depth: int) -> Any:
+        """The value that starts with ``event``, at nesting level ``depth``."""
+        ev = self.ev
+        if depth <= TOP_DEPTH:
+            self.values[at] = _origin(self.path, event)
+        cls = event.__class__
+        if cls is ev.scalar:
+            value = self.scalar(event)
+            if value is None and event.value == "":
+                self._empty(event)
+            return value
+        if event.anchor is not None or event.tag or depth >= self.depth_limit:
+            raise Unusual  # an alias, an anchor, an explicit tag (!!omap), or deep nesting
+        if cls is ev.mapping_start:
+            mapping: dict[str, Any] = {}
+            self.mapping(get_event, mapping, at, depth)
+            return mapping
+        if cls is ev.sequence_start:
+            items: list[Any] = []
+            self.sequence(get_event, items, at, depth)
+            return items
+        raise Unusual  # pragma: no cover - an alias has no tag but an anchor
+
+    def scalar(self, event: Any) -> Any:
+        if event.anchor is not None or event.tag is not None:
+            raise Unusual
+        text = event.value
+        if event.implicit[0]:  # plain: resolved by its first character, as PyYAML does
+            for tag, rx in self.ev.resolvers.get(text[:1], ()):
+                if rx.match(text):
+                    return self._typed(tag, text)
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise Unusual from None  # a lone surrogate escape
+        return text
+
+    def _typed(self, tag: str, text: str) -> Any:
+        if tag == _NULL:
+            return None
+        if tag == _INT and text.isdecimal() and (text[0] != "0" or text == "0"):
+            return int(text)
+        if tag not in _TYPED:
+            raise Unusual  # merge key, "=" or another tag the node path words
+        try:
+            value = self.ev.construct(tag, text)
+        except (ValueError, TypeError):
+            raise Unusual from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise Unusual  # reported by the validator's finite-number check
+        return value
+
+    def _empty(self, event: Any) -> None:
+        """An empty plain value: ``key: #F4A300`` is one the node path words (a comment)."""
+        start = event.start_mark.index
+        end = self.text.find("\n", start)
+        line = self.text[start : end if end >= 0 else len(self.text)]
+        if _COMMENT_VALUE.match(line.lstrip()):
+            raise Unusual
