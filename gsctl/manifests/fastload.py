@@ -63,7 +63,7 @@ def load(get_event: Callable[[], Any], ev: Events, text: str, path: str, max_dep
     Raises :class:`Unusual` for anything the node path must read instead."""
     get_event()  # stream start
     get_event()  # document start
-    first = get_event()
+    first: Any = get_event()
     if first.__class__ is not ev.mapping_start or first.anchor is not None or first.tag:
         raise Unusual
     reader = _Reader(ev, text, path, max_depth)
