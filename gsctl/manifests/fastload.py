@@ -38,13 +38,13 @@ class Unusual(Exception):
 class Events:
     """libyaml's event classes and resolvers, as ``loader.py`` sees them."""
 
-    scalar: type
-    mapping_start: type
-    sequence_start: type
-    mapping_end: type
-    sequence_end: type
-    document_end: type
-    stream_end: type
+    scalar: Any
+    mapping_start: Any
+    sequence_start: Any
+    mapping_end: Any
+    sequence_end: Any
+    document_end: Any
+    stream_end: Any
     resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]]  # first character -> (tag, regexp)
     construct: Callable[[str, str], Any]  # (tag, text) -> value, ValueError when invalid
 
