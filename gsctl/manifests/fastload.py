@@ -25,9 +25,12 @@ from gsctl.model import Origin
 
 TAG = "tag:yaml.org,2002:"
 _COMMENT_VALUE = re.compile(r"#\S")
-_TYPED = {TAG + "int", TAG + "float", TAG + "bool"}
+_TYPED = {TAG + "int", TAG + "float"}
 _NULL = TAG + "null"
 _INT = TAG + "int"
+_BOOL = TAG + "bool"
+# YAML 1.1 booleans, as PyYAML's SafeConstructor reads the words its resolver matched
+_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 
 
 class Unusual(Exception):
@@ -159,6 +162,8 @@ class _Reader:
     def _typed(self, tag: str, text: str) -> Any:
         if tag == _NULL:
             return None
+        if tag == _BOOL:
+            return _BOOLS[text.lower()]
         if tag == _INT and text.isdecimal() and (text[0] != "0" or text == "0"):
             return int(text)
         if tag not in _TYPED:

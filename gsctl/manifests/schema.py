@@ -132,9 +132,15 @@ def _gate() -> Any:
             defs[f"{name}__{sub}"] = _gate_rewrite(sub_schema, name)
         defs[name] = _gate_rewrite(schema, name)
     root = {"$ref": f"#/$defs/{MANIFEST_SCHEMA}", "$defs": defs}
-    return fastjsonschema.compile(
+    code = fastjsonschema.compile_to_code(
         root, use_default=False, use_formats=False, detailed_exceptions=False
     )
+    # Each item's name for the error text ("data.tags[3]") is formatted from locals() as the
+    # item is checked; the gate reads only pass or fail, so the names stay unformatted.
+    namespace: dict[str, Any] = {}
+    code = code.replace(".format(**locals())", "")
+    exec(compile(code, "<schema gate>", "exec"), namespace)
+    return namespace["validate"]
 
 
 def _gate_rewrite(node: Any, owner: str) -> Any:

@@ -226,18 +226,23 @@ def _is_number(value: Any) -> bool:
 def _build_items(run: Run, doc: Document, ctx: interpolate.Context) -> None:
     buckets = _Buckets(doc)
     recheck: set[Path] = set()
-    view = dict(doc.data)
+    built: list[tuple[str, int, dict[str, Any], Item]] = []
     for section, value in doc.data.items():
         kind = kinds.BY_SECTION.get(section)
         if kind is None or not isinstance(value, list):
             continue
-        view[section] = list(value)
         for index, raw in enumerate(value):
             if not isinstance(raw, dict):
                 continue
             item = _item(run, doc, kind, (section, index), raw, ctx, buckets, recheck)
+            built.append((section, index, raw, item))
+    if recheck:  # interpolated values, checked again as the API will see them
+        view = {
+            k: list(v) if k in kinds.BY_SECTION and isinstance(v, list) else v
+            for k, v in doc.data.items()
+        }
+        for section, index, raw, item in built:
             view[section][index] = {**raw, **reveal(item.resource.fields)}
-    if recheck:
         run.raw.extend((doc, p) for p in schema.check(view, only=recheck))
 
 
