@@ -61,6 +61,7 @@ class Document:
         self._locate = locate
         self.top_values: dict[Path, Origin] = {}  # paths of up to TOP_DEPTH steps
         self.finite = False  # True: every number was checked to be finite while loading
+        self.interpolates = True  # False: no string holds "${" (checked while loading)
         self.top_keys: dict[Path, Origin] = {}
         if values is not None and keys is not None:
             self.top_values = {p: o for p, o in values.items() if len(p) <= TOP_DEPTH}

@@ -57,6 +57,7 @@ class Loaded:
     data: dict[str, Any]
     values: Origins  # origins of values at paths of up to TOP_DEPTH steps
     keys: Origins
+    interpolates: bool  # False: no string holds "${" (interpolation would change nothing)
 
 
 def load(get_event: Callable[[], Any], ev: Events, text: str, path: str, max_depth: int) -> Loaded:
@@ -75,7 +76,7 @@ def load(get_event: Callable[[], Any], ev: Events, text: str, path: str, max_dep
     reader.mapping(get_event, data, (), 0)
     if get_event().__class__ is not ev.document_end or get_event().__class__ is not ev.stream_end:
         raise Unusual
-    return Loaded(data, reader.values, reader.keys)
+    return Loaded(data, reader.values, reader.keys, reader.interpolates)
 
 
 def _origin(path: str, event: Any) -> Origin:
@@ -91,6 +92,7 @@ class _Reader:
         self.depth_limit = max_depth - 2  # leave the limit's own wording to the node path
         self.values: Origins = {}
         self.keys: Origins = {}
+        self.interpolates = False  # some string holds "${"
 
     def mapping(
         self, get_event: Callable[[], Any], out: dict[str, Any], at: Path, depth: int
@@ -157,6 +159,8 @@ class _Reader:
                 text.encode("utf-8")
             except UnicodeEncodeError:
                 raise Unusual from None  # a lone surrogate escape
+        if "${" in text:
+            self.interpolates = True
         return text
 
     def _typed(self, tag: str, text: str) -> Any:

@@ -131,7 +131,7 @@ def _load_fast(text: str, path: str) -> Document | None:
         loader.dispose()
     doc = Document(path, loaded.data, text=text, locate=_locate)
     doc.top_values, doc.top_keys = loaded.values, loaded.keys
-    doc.finite = True
+    doc.finite, doc.interpolates = True, loaded.interpolates
     return doc
 
 

@@ -273,7 +273,7 @@ def _item(
     recheck: set[Path],
 ) -> Item:
     plain = {k: raw[k] for k in (*kind.fields, *steps.SUGAR.get(kind.name, ())) if k in raw}
-    result = interpolate.interpolate(plain, ctx)
+    result = interpolate.interpolate(plain, ctx) if doc.interpolates else interpolate.Result(plain)
     fields: dict[str, Any] = result.value
     renamed = raw.get("renamed_from")
     name = kinds.display_name(kind, fields)
