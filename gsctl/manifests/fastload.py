@@ -87,6 +87,7 @@ def _origin(path: str, event: Any) -> Origin:
 class _Reader:
     def __init__(self, ev: Events, text: str, path: str, max_depth: int) -> None:
         self.ev = ev
+        self.resolvers = ev.resolvers
         self.text = text
         self.path = path
         self.depth_limit = max_depth - 2  # leave the limit's own wording to the node path
@@ -101,18 +102,25 @@ class _Reader:
         level ``depth``, with its entries up to its end event."""
         ev, located = self.ev, depth < TOP_DEPTH
         while True:
-            event = get_event()
-            if event.__class__ is ev.mapping_end:
+            key_event = get_event()
+            if key_event.__class__ is ev.mapping_end:
                 return
-            if event.__class__ is not ev.scalar:
+            if key_event.__class__ is not ev.scalar:
                 raise Unusual  # a collection as a key
-            key = self.scalar(event)
+            key = self.scalar(key_event)
             if key.__class__ is not str or key in out:
                 raise Unusual  # duplicate, merge (<<) or non-string key
-            sub = (*at, key) if located else at
+            event = get_event()
             if located:
-                self.keys[sub] = _origin(self.path, event)
-            out[key] = self.value(get_event, get_event(), sub, depth + 1)
+                sub = (*at, key)
+                self.keys[sub] = _origin(self.path, key_event)
+                out[key] = self.value(get_event, event, sub, depth + 1)
+            elif event.__class__ is ev.scalar:  # the most common entry, read in line
+                out[key] = self.scalar(event)
+                if out[key] is None and event.value == "":
+                    self._empty(event)
+            else:
+                out[key] = self.value(get_event, event, at, depth + 1)
 
     def sequence(self, get_event: Callable[[], Any], out: list[Any], at: Path, depth: int) -> None:
         end, located = self.ev.sequence_end, depth < TOP_DEPTH
@@ -151,7 +159,7 @@ class _Reader:
             raise Unusual
         text = event.value
         if event.implicit[0]:  # plain: resolved by its first character, as PyYAML does
-            for tag, rx in self.ev.resolvers.get(text[:1], ()):
+            for tag, rx in self.resolvers.get(text[:1], ()):
                 if rx.match(text):
                     return self._typed(tag, text)
         if not text.isascii():
