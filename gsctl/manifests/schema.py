@@ -120,6 +120,11 @@ _ANNOTATIONS = frozenset(
 )
 
 
+# Every JSON type but boolean: a type test, not a "not" (the gate's code raises and catches an
+# exception per value for a "not").
+_NOT_BOOLEAN = ["string", "number", "null", "object", "array"]
+
+
 @functools.cache
 def _gate() -> Any:
     """The fast validity check: all schemas in one, compiled to Python code once."""
@@ -167,7 +172,7 @@ def _gate_rewrite(node: Any, owner: str) -> Any:
         out["enum"] = [out.pop("const")]  # errors mode fails to compile ``const``
     values = out.get("enum", []) + ([out["const"]] if "const" in out else [])
     if ("enum" in out or "const" in out) and not any(isinstance(v, bool) for v in values):
-        return {"allOf": [out, {"not": {"type": "boolean"}}]}
+        return {"allOf": [out, {"type": _NOT_BOOLEAN}]}
     return out
 
 
