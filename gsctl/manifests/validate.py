@@ -18,7 +18,7 @@ resolved at plan time. A ``pipeline_stage`` reference is ``"<object>/<name>"`` o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -224,7 +224,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _build_items(run: Run, doc: Document, ctx: interpolate.Context) -> None:
-    buckets = _Buckets(doc)
+    origins_of = _Buckets(doc).of  # one bound method shared by the document's resources
     recheck: set[Path] = set()
     built: list[tuple[str, int, dict[str, Any], Item]] = []
     for section, value in doc.data.items():
@@ -234,7 +234,7 @@ def _build_items(run: Run, doc: Document, ctx: interpolate.Context) -> None:
         for index, raw in enumerate(value):
             if not isinstance(raw, dict):
                 continue
-            item = _item(run, doc, kind, (section, index), raw, ctx, buckets, recheck)
+            item = _item(run, doc, kind, (section, index), raw, ctx, origins_of, recheck)
             built.append((section, index, raw, item))
     if recheck:  # interpolated values, checked again as the API will see them
         view = {
@@ -262,6 +262,10 @@ class _Buckets:
         return self._by_item.get(where, {})
 
 
+# The fields an item of each kind may give, in the kind's order (plus its sugar, ``steps``).
+_FIELD_NAMES = {k.name: (*k.fields, *steps.SUGAR.get(k.name, ())) for k in kinds.MANAGED}
+
+
 def _item(
     run: Run,
     doc: Document,
@@ -269,24 +273,21 @@ def _item(
     where: tuple[str, int],
     raw: dict[str, Any],
     ctx: interpolate.Context,
-    buckets: _Buckets,
+    origins_of: Callable[[tuple[str, int]], dict[Path, Origin]],
     recheck: set[Path],
 ) -> Item:
-    plain = {k: raw[k] for k in (*kind.fields, *steps.SUGAR.get(kind.name, ())) if k in raw}
+    plain = {k: raw[k] for k in _FIELD_NAMES[kind.name] if k in raw}
     result = interpolate.interpolate(plain, ctx) if doc.interpolates else interpolate.Result(plain)
     fields: dict[str, Any] = result.value
     renamed = raw.get("renamed_from")
-    name = kinds.display_name(kind, fields)
-    if not all(isinstance(fields.get(f), str) for f in kind.natural_key):
-        name = f"{where[0]}[{where[1]}]"
     ignore = raw.get("ignore_changes")
     resource = Resource(
         kind=kind.name,
-        name=name,
+        name=_display_name(kind, fields, where),
         key=kinds.natural_key(kind, fields),
         fields=fields,
         origin=doc.top_values.get(where),
-        origins=LazyOrigins(buckets.of, where),
+        origins=LazyOrigins(origins_of, where),
         renamed_from=renamed if isinstance(renamed, str) else None,
         protect=raw.get("protect") is True,
         ignore_changes=tuple(v for v in ignore if isinstance(v, str))
@@ -295,16 +296,33 @@ def _item(
     )
     item = Item(doc, where[0], where[1], resource)
     run.items.append(item)
-    for sub, severity, message in result.problems:
-        run.item_error(item, sub, message, severity)
-    secret_fields = set(kind.secret)
-    recheck.update((*where, *p) for p in result.resolved if p[:1] and p[0] not in secret_fields)
+    if result.problems or result.resolved:
+        _interpolation_problems(run, item, kind, result, recheck)
     for f in kind.natural_key:
         if isinstance(fields.get(f), Secret):
             run.item_error(item, (f,), checks.NO_ENV)
     if "steps" in fields:
         _compile_steps(run, item)
     return item
+
+
+def _display_name(kind: kinds.Kind, fields: dict[str, Any], where: tuple[str, int]) -> str:
+    """The resource's name in messages; its place in the file when its name is no string."""
+    for f in kind.natural_key:
+        if not isinstance(fields.get(f), str):
+            return f"{where[0]}[{where[1]}]"
+    return kinds.display_name(kind, fields)
+
+
+def _interpolation_problems(
+    run: Run, item: Item, kind: kinds.Kind, result: interpolate.Result, recheck: set[Path]
+) -> None:
+    """Report what interpolation found; note the resolved values to check again."""
+    for sub, severity, message in result.problems:
+        run.item_error(item, sub, message, severity)
+    secret_fields = set(kind.secret)
+    where = (item.section, item.index)
+    recheck.update((*where, *p) for p in result.resolved if p[:1] and p[0] not in secret_fields)
 
 
 def _compile_steps(run: Run, item: Item) -> None:
