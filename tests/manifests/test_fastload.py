@@ -4,8 +4,12 @@ and hands everything else to the node path."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gsctl.manifests import loader
 from gsctl.manifests.document import TOP_DEPTH
@@ -136,3 +140,45 @@ def test_a_document_with_a_non_finite_number_is_still_checked_for_it() -> None:
     assert doc is not None and not problems and not doc.finite
     fast, _ = loader.load_text("a: 1.5\n", "m.yaml")
     assert fast is not None and fast.finite
+
+
+_scalars = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["yes", "No", "~", "null", "0x1f", "012", "1_000", "1e3", "-.5", "#x", "<<"]),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.none(),
+)
+_data = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    body=st.dictionaries(st.text(max_size=8), _data, min_size=1, max_size=5),
+    flow=st.sampled_from([False, True, None]),
+    edit=st.tuples(
+        st.integers(0, 400),
+        st.sampled_from(["", "&a ", "*a", "#", ": ", "- ", "!!str ", "\\u", "\n"]),
+    ),
+)
+def test_random_documents_read_as_the_node_path_reads_them_or_go_there(
+    body: dict[str, Any], flow: bool | None, edit: tuple[int, str]
+) -> None:
+    """Any text, valid or not: the event path either declines or agrees with the node path."""
+    text = yaml.safe_dump(body, default_flow_style=flow, allow_unicode=True)
+    at, insert = edit
+    text = text[:at] + insert + text[at:]
+    fast = loader._load_fast(text, "m.yaml")
+    if fast is None:
+        return
+    built = loader._build(text, "m.yaml", TOP_DEPTH)
+    assert not isinstance(built, loader.Problem) and not built.problems
+    assert repr(fast.data) == repr(built.data)
+    assert (fast.top_values, fast.top_keys) == (built.values, built.keys)
