@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 from gsctl.manifests.document import TOP_DEPTH, Origins, Path
@@ -110,6 +111,7 @@ class _Reader:
             key = self.scalar(key_event)
             if key.__class__ is not str or key in out:
                 raise Unusual  # duplicate, merge (<<) or non-string key
+            key = intern(key)  # one "name" for every item, not one each
             event = get_event()
             if located:
                 sub = (*at, key)
