@@ -95,6 +95,7 @@ class _Reader:
         self.values: Origins = {}
         self.keys: Origins = {}
         self.interpolates = False  # some string holds "${"
+        self.known_keys: dict[str, str] = {}  # plain key text -> the key it reads as
 
     def mapping(
         self, get_event: Callable[[], Any], out: dict[str, Any], at: Path, depth: int
@@ -108,10 +109,11 @@ class _Reader:
                 return
             if key_event.__class__ is not ev.scalar:
                 raise Unusual  # a collection as a key
-            key = self.scalar(key_event)
-            if key.__class__ is not str or key in out:
-                raise Unusual  # duplicate, merge (<<) or non-string key
-            key = intern(key)  # one "name" for every item, not one each
+            key = self.known_keys.get(key_event.value) if key_event.implicit[0] else None
+            if key is None or key_event.anchor is not None or key_event.tag is not None:
+                key = self._key(key_event)
+            if key in out:
+                raise Unusual  # a duplicate key
             event = get_event()
             if located:
                 sub = (*at, key)
@@ -123,6 +125,15 @@ class _Reader:
                     self._empty(event)
             else:
                 out[key] = self.value(get_event, event, at, depth + 1)
+
+    def _key(self, event: Any) -> str:
+        key = self.scalar(event)
+        if key.__class__ is not str:
+            raise Unusual  # a merge (<<) or a key read as a number, boolean or null
+        key = intern(key)  # one "name" for every item, not one each
+        if event.implicit[0]:
+            self.known_keys[event.value] = key
+        return key
 
     def sequence(self, get_event: Callable[[], Any], out: list[Any], at: Path, depth: int) -> None:
         end, located = self.ev.sequence_end, depth < TOP_DEPTH
