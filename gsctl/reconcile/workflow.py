@@ -60,11 +60,6 @@ class RunConfig:
     def environ(self) -> dict[str, str]:
         return dict(os.environ) if self.env is None else self.env
 
-    @property
-    def use_cache(self) -> bool:
-        """False with ``--refresh`` or ``GSCTL_NO_CACHE=1``: read every flow version."""
-        return not self.refresh and self.environ().get("GSCTL_NO_CACHE", "") != "1"
-
 
 def resolve_team(team: str | None, desired: Desired | None) -> int | None:
     """An integer team id from ``--team`` (an id or a ``settings.teams`` name)."""

@@ -29,18 +29,3 @@ def test_refresh_reaches_run_config_and_notices_go_to_stderr_without_v(
     assert result.exit_code == 0, result.output
     assert result.stdout == f"refresh={refresh}\n"
     assert result.stderr == "rate limited by the API; waiting 30 s\n"
-
-
-@pytest.mark.parametrize(
-    ("refresh", "env", "expected"),
-    [
-        (False, {}, True),
-        (True, {}, False),
-        (False, {"GSCTL_NO_CACHE": "1"}, False),
-        (False, {"GSCTL_NO_CACHE": "0"}, True),
-    ],
-)
-def test_use_cache(refresh: bool, env: dict[str, str], expected: bool) -> None:
-    from gsctl.reconcile.workflow import RunConfig
-
-    assert RunConfig(refresh=refresh, env=env).use_cache is expected
