@@ -13,6 +13,7 @@ import click
 from gsctl import render
 from gsctl.cli.connect import api_url_of, connect
 from gsctl.cli.export import summary, write_export
+from gsctl.cli.lock import apply_lock
 from gsctl.cli.options import api_options, kind_option, only_option, run_config
 from gsctl.cli.output import Output, Progress, confirm, enforce_gates, handle_errors
 from gsctl.errors import ExitCode, UsageError
@@ -143,7 +144,7 @@ def plan_and_apply(
 ) -> tuple[cloning.Prepared, bool]:
     """Plan the source state against the target team, show it, confirm, apply."""
     source, target = teams
-    with connect(cfg, target) as client:
+    with apply_lock(target), connect(cfg, target) as client:
         prepared = cloning.prepare(
             cfg,
             client,

@@ -22,6 +22,7 @@ from test_export_e2e import (
 )
 
 from gsctl.cli import main
+from gsctl.cli.lock import apply_lock
 
 PLACEHOLDER = re.compile(r"\$\{env:[A-Z0-9_]+\}")
 
@@ -312,3 +313,20 @@ def test_embedded_emulator_with_team_names(tmp_path: Path, monkeypatch: pytest.M
     )
     assert plan.exit_code == 2  # staging's own vars differ from prod's copied webhook URLs
     assert "target_url" in plan.stdout
+
+
+def test_clone_is_refused_while_an_apply_holds_the_target_team(
+    emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clone writes to its target team as apply does: it takes the same per-team lock."""
+    monkeypatch.chdir(tmp_path)
+    seed_team(emulator)
+    start = len(emulator.requests)
+    with apply_lock(2):  # an apply on team 2 is running from this checkout
+        refused = clone(emulator, "--auto-approve", env=SECRETS)
+        assert refused.exit_code == 1, refused.output
+        assert "another gsctl apply on team 2 is running from this checkout" in refused.stderr
+        assert writes(emulator, start) == []
+    done = clone(emulator, "--auto-approve", env=SECRETS)
+    assert done.exit_code == 0, done.output
+    assert writes(emulator, start) != []
