@@ -165,7 +165,7 @@ class _Reader:
             items: list[Any] = []
             self.sequence(get_event, items, at, depth)
             return items
-        raise Unusual  # pragma: no cover - an alias has no tag but an anchor
+        raise Unusual  # pragma: no cover - any other event is an alias (caught above)
 
     def scalar(self, event: Any) -> Any:
         if event.anchor is not None or event.tag is not None:
