@@ -19,7 +19,7 @@ from gsctl.api import kinds
 from gsctl.api.refs import mask_url, references_of
 from gsctl.errors import Diagnostic, DuplicatesError, ManifestError, UsageError
 from gsctl.flows import graph
-from gsctl.model import Desired, Resource, has_secret, mask, reveal
+from gsctl.model import Desired, Resource, has_secret, reveal
 from gsctl.reconcile import normalize
 from gsctl.reconcile.changes import Change, Plan, PlanOptions
 from gsctl.reconcile.diff import FieldChange, field_changes
@@ -30,9 +30,14 @@ from gsctl.reconcile.usage import UsageReader
 
 
 def desired_digest(desired: Desired) -> str:
-    """Digest of the desired state, secrets masked (their values never enter a plan file)."""
+    """Digest of the desired state, secrets masked (their values never enter a plan file).
+
+    A :class:`Secret` is not JSON: ``default=str`` writes it as ``(sensitive)``, the text
+    :func:`mask` would put there, without a masked copy of every resource. (Tuples are
+    written as lists.) The text, and so the digest, must never change: saved plans hold it.
+    """
     rows = [
-        [r.kind, list(r.key), mask(r.fields), r.renamed_from, r.protect, list(r.ignore_changes)]
+        [r.kind, r.key, r.fields, r.renamed_from, r.protect, r.ignore_changes]
         for r in sorted(desired.resources, key=lambda r: (r.kind, r.key))
     ]
     text = json.dumps(rows, sort_keys=True, default=str)
