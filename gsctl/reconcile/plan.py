@@ -191,16 +191,13 @@ def compare(d: Resource, live: Resource, rotate_secrets: bool) -> Change | None:
     """The update or replace that turns ``live`` into ``d``, or None when they match."""
     left, right = normalize.comparable(d, live, rotate_secrets=rotate_secrets)
     steps: list[dict[str, Any]] = []
-    if "steps" in left:
-        if left["steps"] != right["steps"]:
-            steps = graph.diff_graph(
-                (d.fields.get("nodes") or [], d.fields.get("contact_sources") or []),
-                (live.fields.get("nodes") or [], live.fields.get("contact_sources") or []),
-            )
-            if not steps:
-                steps = [{"op": "change", "node_id": None, "type": "graph", "fields": []}]
-        left.pop("steps")
-        right.pop("steps")
+    if normalize.steps_differ(d, live):
+        steps = graph.diff_graph(
+            (d.fields.get("nodes") or [], d.fields.get("contact_sources") or []),
+            (live.fields.get("nodes") or [], live.fields.get("contact_sources") or []),
+        )
+        if not steps:
+            steps = [{"op": "change", "node_id": None, "type": "graph", "fields": []}]
     changes = mask_urls(d.kind, field_changes(right, left))
     if not changes and not steps:
         return None
