@@ -66,6 +66,15 @@ def in_scope(filters: list[tuple[str, str | None]], kind: str, name: str) -> boo
     return any(k == kind and (n is None or n.casefold() == name.casefold()) for k, n in filters)
 
 
+def _scoped(
+    filters: list[tuple[str, str | None]], kind: str, items: list[Resource]
+) -> list[Resource]:
+    """The objects of ``kind`` among ``items`` that ``--only`` keeps (a new list)."""
+    if not filters:
+        return list(items)
+    return [r for r in items if in_scope(filters, kind, r.name)]
+
+
 def check_only(filters: list[tuple[str, str | None]], desired: Desired, live: LiveState) -> None:
     """Every ``--only KIND/NAME`` names a declared or a live object: a typo is an error."""
     problems = []
@@ -227,8 +236,8 @@ def build_plan(
     dupes = check_duplicates(live, scope, filters, options.allow_duplicates)
     acc = _Sides()
     for kind in scope:
-        want = [r for r in desired.by_kind(kind) if in_scope(filters, kind, r.name)]
-        have = [r for r in live.resources.get(kind, []) if in_scope(filters, kind, r.name)]
+        want = _scoped(filters, kind, desired.by_kind(kind))
+        have = _scoped(filters, kind, live.resources.get(kind, []))
         prune = options.prune or desired.settings.prunes(kind)
         _plan_kind(kind, want, have, prune, options.rotate_secrets, acc)
     changes, unmanaged = acc.changes, acc.unmanaged
@@ -279,9 +288,7 @@ def check_duplicates(
     found = [
         group
         for kind in scope
-        for group in duplicates(
-            [r for r in live.resources.get(kind, []) if in_scope(filters, kind, r.name)]
-        )
+        for group in duplicates(_scoped(filters, kind, live.resources.get(kind, [])))
     ]
     if found and not allow:
         raise DuplicatesError(
