@@ -63,11 +63,11 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         if a.keys() != b.keys():
             return False
-        pairs = zip(a.values(), map(b.__getitem__, a))
+        pairs = zip(a.values(), map(b.__getitem__, a), strict=True)
     elif isinstance(a, list | tuple):
         if len(a) != len(b):
             return False
-        pairs = zip(a, b)
+        pairs = zip(a, b, strict=True)
     else:
         return bool(a == b)
     for x, y in pairs:  # plain values compared here: most are, and a call costs more
