@@ -63,11 +63,12 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         if a.keys() != b.keys():
             return False
-        pairs = zip(a.values(), map(b.__getitem__, a), strict=True)
+        # Lengths are equal here; zip's strict= would cost a keyword call per container.
+        pairs = zip(a.values(), map(b.__getitem__, a))  # noqa: B905
     elif isinstance(a, list | tuple):
         if len(a) != len(b):
             return False
-        pairs = zip(a, b, strict=True)
+        pairs = zip(a, b)  # noqa: B905
     else:
         return bool(a == b)
     for x, y in pairs:  # plain values compared here: most are, and a call costs more
