@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from gsctl.api import kinds
@@ -38,7 +39,7 @@ def desired_digest(desired: Desired) -> str:
     """
     rows = [
         [r.kind, r.key, r.fields, r.renamed_from, r.protect, r.ignore_changes]
-        for r in sorted(desired.resources, key=lambda r: (r.kind, r.key))
+        for r in sorted(desired.resources, key=attrgetter("kind", "key"))
     ]
     text = json.dumps(rows, sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
