@@ -86,8 +86,8 @@ _SCALARS = (str, int, bool, type(None))
 def identical(a: Any, b: Any) -> bool:
     """Equal in everything a computation over plain data can see, a :class:`Secret` read as
     its value: types, values, dict key order, the sign of ``-0.0``. NaN is never identical,
-    nor is any other type (a safe "no"). A function that does not look at object identity
-    gives the same result for both, so computing it for one of them is enough."""
+    nor is any other type (a safe "no"). A function of the revealed data that does not look
+    at object identity gives the same result for both: computing it for one is enough."""
     if type(a) is Secret:
         a = a.reveal()
     if type(b) is Secret:
