@@ -48,6 +48,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal with equal types all the way down (``1 == True`` and ``1 == 1.0`` are changes);
     a :class:`Secret` compares by its value."""
@@ -58,10 +61,50 @@ def _same(a: Any, b: Any) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
+        if a.keys() != b.keys():
+            return False
+        # Lengths are equal here; zip's strict= would cost a keyword call per container.
+        pairs = zip(a.values(), map(b.__getitem__, a))  # noqa: B905
+    elif isinstance(a, list | tuple):
+        if len(a) != len(b):
+            return False
+        pairs = zip(a, b)  # noqa: B905
+    else:
+        return bool(a == b)
+    for x, y in pairs:  # plain values compared here: most are, and a call costs more
+        if type(x) is type(y) and type(x) in _LEAVES:
+            if x != y:
+                return False
+        elif not _same(x, y):
+            return False
+    return True
+
+
+_SCALARS = (str, int, bool, type(None))
+
+
+def identical(a: Any, b: Any) -> bool:
+    """Equal in everything a computation over plain data can see, a :class:`Secret` read as
+    its value: types, values, dict key order, the sign of ``-0.0``. NaN is never identical,
+    nor is any other type (a safe "no"). A function of the revealed data that does not look
+    at object identity gives the same result for both: computing it for one is enough."""
+    if type(a) is Secret:
+        a = a.reveal()
+    if type(b) is Secret:
+        b = b.reveal()
+    t = type(a)
+    if t is not type(b):
+        return False
+    if t is dict:
+        return len(a) == len(b) and all(
+            identical(ka, kb) and identical(va, vb)
+            for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True)
+        )
+    if t is list or t is tuple:
+        return len(a) == len(b) and all(map(identical, a, b))
+    if t is float:
+        return a == b and repr(a) == repr(b)  # -0.0 == 0.0; nan != nan
+    return t in _SCALARS and a == b
 
 
 def _get(tree: Any, parts: list[Any]) -> Any:

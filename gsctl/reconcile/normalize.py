@@ -8,18 +8,22 @@ Rules, all in one place:
 - ``ignore_changes`` fields are dropped from both sides;
 - secrets are compared only when rotating (the API never returns them);
 - unordered lists are sorted (schedule timeblocks, contact source sender profiles);
-- flow steps are compared in the canonical graph form of :func:`graph.canonical`;
+- flow steps are compared apart, in the canonical graph form of :func:`graph.canonical`
+  (:func:`steps_differ`);
 - a live ``off`` flow satisfies a declared ``draft`` (both: not sending; the real API
   creates flows ``off``), so it compares equal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from gsctl.api import kinds
 from gsctl.flows import graph
 from gsctl.model import Resource, reveal
+from gsctl.reconcile.diff import identical
 from gsctl.reconcile.flowops import satisfies
 
 
@@ -39,14 +43,43 @@ def _sort_schedule(schedule: Any) -> Any:
     return out
 
 
+def _int_of_bool(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+# Per kind: field -> how its value is compared (on both sides).
+_RULES: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "flow": {"schedule": _sort_schedule},
+    "template": {"is_public": _int_of_bool},
+    "tag": {"color": _upper},
+}
+
+
 def _field_value(kind: str, name: str, value: Any) -> Any:
-    if kind == "flow" and name == "schedule":
-        return _sort_schedule(value)
-    if kind == "template" and name == "is_public" and isinstance(value, bool):
-        return int(value)
-    if kind == "tag" and name == "color" and isinstance(value, str):
-        return value.upper()
-    return value
+    rule = _RULES.get(kind, {}).get(name)
+    return value if rule is None else rule(value)
+
+
+@lru_cache(maxsize=256)
+def _managed(
+    kind: str, declared: tuple[str, ...], ignored: tuple[str, ...], rotate_secrets: bool
+) -> tuple[str, ...]:
+    """The field names compared, sorted (steps are compared apart: :func:`steps_differ`).
+    Cached: the objects of a kind mostly declare the same fields."""
+    k = kinds.KINDS[kind]
+    managed = set(declared) | k.defaults.keys()
+    managed.difference_update(ignored)
+    if not rotate_secrets:
+        managed.difference_update(k.secret)
+    if kind == "flow":
+        managed.difference_update(("nodes", "contact_sources"))
+        if "status" not in declared:
+            managed.discard("status")
+    return tuple(sorted(managed))
 
 
 def comparable(
@@ -54,37 +87,41 @@ def comparable(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The (desired, live) field dicts to diff, normalised by the rules above."""
     k = kinds.KINDS[desired.kind]
-    managed = set(desired.fields) | set(k.defaults)
-    managed -= set(desired.ignore_changes)
-    if not rotate_secrets:
-        managed -= set(k.secret)
-    if desired.kind == "flow":
-        managed -= {"nodes", "contact_sources"}
-        if "status" not in desired.fields:
-            managed.discard("status")
+    names = _managed(desired.kind, tuple(desired.fields), desired.ignore_changes, rotate_secrets)
+    default, mine, theirs = k.defaults.get, desired.fields.get, live.fields.get
+    rules = _RULES.get(desired.kind, {})
     left: dict[str, Any] = {}
     right: dict[str, Any] = {}
-    for name in sorted(managed):
-        if name in k.secret:
-            # Live never shows a secret: rotating always differs.
-            left[name] = desired.fields.get(name)
-            right[name] = None
-            continue
-        left[name] = _field_value(
-            desired.kind, name, desired.fields.get(name, k.defaults.get(name))
-        )
-        right[name] = _field_value(live.kind, name, live.fields.get(name, k.defaults.get(name)))
+    for name in names:
+        want, have = mine(name, default(name)), theirs(name, default(name))
+        rule = rules.get(name)
+        if rule is not None:
+            want, have = rule(want), rule(have)
+        left[name], right[name] = want, have
+    for name in k.secret:
+        if name in left:  # rotating: live never shows a secret, so it always differs
+            left[name], right[name] = mine(name), None
     if desired.kind == "flow" and "status" in left and satisfies(right["status"], left["status"]):
         right["status"] = left["status"]
-    if desired.kind == "flow" and _steps_managed(desired):
-        left["steps"] = steps_form(desired)
-        right["steps"] = steps_form(live)
     return left, right
 
 
 def _steps_managed(desired: Resource) -> bool:
     ignored = set(desired.ignore_changes)
     return "nodes" in desired.fields and not ({"nodes", "steps"} & ignored)
+
+
+def steps_differ(desired: Resource, live: Resource) -> bool:
+    """Whether a flow's managed steps differ from the live ones in canonical graph form.
+
+    Graphs identical as written (:func:`identical`: same types, key order and values) have
+    equal canonical forms, so an unchanged flow usually skips computing them.
+    """
+    if desired.kind != "flow" or not _steps_managed(desired):
+        return False
+    mine = (desired.fields.get("nodes") or [], desired.fields.get("contact_sources") or [])
+    theirs = (live.fields.get("nodes") or [], live.fields.get("contact_sources") or [])
+    return not identical(mine, theirs) and steps_form(desired) != steps_form(live)
 
 
 def steps_form(res: Resource) -> dict[str, Any]:

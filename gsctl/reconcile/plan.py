@@ -13,13 +13,14 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from gsctl.api import kinds
 from gsctl.api.refs import mask_url, references_of
 from gsctl.errors import Diagnostic, DuplicatesError, ManifestError, UsageError
 from gsctl.flows import graph
-from gsctl.model import Desired, Resource, has_secret, mask, reveal
+from gsctl.model import Desired, Resource, has_secret, reveal
 from gsctl.reconcile import normalize
 from gsctl.reconcile.changes import Change, Plan, PlanOptions
 from gsctl.reconcile.diff import FieldChange, field_changes
@@ -30,10 +31,15 @@ from gsctl.reconcile.usage import UsageReader
 
 
 def desired_digest(desired: Desired) -> str:
-    """Digest of the desired state, secrets masked (their values never enter a plan file)."""
+    """Digest of the desired state, secrets masked (their values never enter a plan file).
+
+    A :class:`Secret` is not JSON: ``default=str`` writes it as ``(sensitive)``, the text
+    :func:`mask` would put there, without a masked copy of every resource. (Tuples are
+    written as lists.) The text, and so the digest, must never change: saved plans hold it.
+    """
     rows = [
-        [r.kind, list(r.key), mask(r.fields), r.renamed_from, r.protect, list(r.ignore_changes)]
-        for r in sorted(desired.resources, key=lambda r: (r.kind, r.key))
+        [r.kind, r.key, r.fields, r.renamed_from, r.protect, r.ignore_changes]
+        for r in sorted(desired.resources, key=attrgetter("kind", "key"))
     ]
     text = json.dumps(rows, sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
@@ -59,6 +65,15 @@ def in_scope(filters: list[tuple[str, str | None]], kind: str, name: str) -> boo
     if not filters:
         return True
     return any(k == kind and (n is None or n.casefold() == name.casefold()) for k, n in filters)
+
+
+def _scoped(
+    filters: list[tuple[str, str | None]], kind: str, items: list[Resource]
+) -> list[Resource]:
+    """The objects of ``kind`` among ``items`` that ``--only`` keeps (a new list)."""
+    if not filters:
+        return list(items)
+    return [r for r in items if in_scope(filters, kind, r.name)]
 
 
 def check_only(filters: list[tuple[str, str | None]], desired: Desired, live: LiveState) -> None:
@@ -186,16 +201,13 @@ def compare(d: Resource, live: Resource, rotate_secrets: bool) -> Change | None:
     """The update or replace that turns ``live`` into ``d``, or None when they match."""
     left, right = normalize.comparable(d, live, rotate_secrets=rotate_secrets)
     steps: list[dict[str, Any]] = []
-    if "steps" in left:
-        if left["steps"] != right["steps"]:
-            steps = graph.diff_graph(
-                (d.fields.get("nodes") or [], d.fields.get("contact_sources") or []),
-                (live.fields.get("nodes") or [], live.fields.get("contact_sources") or []),
-            )
-            if not steps:
-                steps = [{"op": "change", "node_id": None, "type": "graph", "fields": []}]
-        left.pop("steps")
-        right.pop("steps")
+    if normalize.steps_differ(d, live):
+        steps = graph.diff_graph(
+            (d.fields.get("nodes") or [], d.fields.get("contact_sources") or []),
+            (live.fields.get("nodes") or [], live.fields.get("contact_sources") or []),
+        )
+        if not steps:
+            steps = [{"op": "change", "node_id": None, "type": "graph", "fields": []}]
     changes = mask_urls(d.kind, field_changes(right, left))
     if not changes and not steps:
         return None
@@ -225,8 +237,8 @@ def build_plan(
     dupes = check_duplicates(live, scope, filters, options.allow_duplicates)
     acc = _Sides()
     for kind in scope:
-        want = [r for r in desired.by_kind(kind) if in_scope(filters, kind, r.name)]
-        have = [r for r in live.resources.get(kind, []) if in_scope(filters, kind, r.name)]
+        want = _scoped(filters, kind, desired.by_kind(kind))
+        have = _scoped(filters, kind, live.resources.get(kind, []))
         prune = options.prune or desired.settings.prunes(kind)
         _plan_kind(kind, want, have, prune, options.rotate_secrets, acc)
     changes, unmanaged = acc.changes, acc.unmanaged
@@ -277,9 +289,7 @@ def check_duplicates(
     found = [
         group
         for kind in scope
-        for group in duplicates(
-            [r for r in live.resources.get(kind, []) if in_scope(filters, kind, r.name)]
-        )
+        for group in duplicates(_scoped(filters, kind, live.resources.get(kind, [])))
     ]
     if found and not allow:
         raise DuplicatesError(
