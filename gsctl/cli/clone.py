@@ -19,7 +19,7 @@ from gsctl.cli.output import Output, Progress, confirm, enforce_gates, handle_er
 from gsctl.errors import ExitCode, UsageError
 from gsctl.export import clone as cloning
 from gsctl.export.compare import read_team
-from gsctl.export.dump import Filter, kind_filters
+from gsctl.export.dump import Filter, check_filters, kind_filters
 from gsctl.export.schemas import schema_target
 from gsctl.reconcile import workflow
 from gsctl.reconcile.live import LiveState
@@ -111,6 +111,7 @@ def clone_cmd(
         check_out_dir(out)
     with connect(cfg, team_a) as client:
         state = read_team(cfg, client)
+    check_filters(filters, state)
     if out is not None:
         keep_export(output, state, filters, out, team_a)
     prepared, ok = plan_and_apply(cfg, output, state, filters, (team_a, team_b), auto_approve)

@@ -27,6 +27,7 @@ from gsctl.flows.graph import check_graph
 from gsctl.manifests.loader import dump_yaml
 from gsctl.model import MIN_SENSITIVE_LEN, Resource, register_sensitive
 from gsctl.reconcile.live import LiveState, fetch
+from gsctl.reconcile.plan import check_names
 from gsctl.reconcile.workflow import RunConfig
 
 Filter = tuple[str, str | None]  # (kind name, object name or None for the whole kind)
@@ -81,6 +82,12 @@ def fetch_plan(kind_names: Iterable[str]) -> tuple[set[str], list[str] | None]:
     if "webhook" in names:
         wanted.add("flow")
     return wanted, (None if "flow" in names else [])
+
+
+def check_filters(filters: Sequence[Filter], live: LiveState) -> None:
+    """Every ``--only KIND/NAME`` names a live object: a typo is an error, not an empty
+    export."""
+    check_names(filters, lambda kind: {r.name for r in live.resources.get(kind, [])}, "live")
 
 
 def selected(filters: Sequence[Filter], kind: str, name: str) -> bool:
@@ -268,4 +275,5 @@ def export_team(
         steps_for=steps_for,
         parallelism=cfg.parallelism,
     )
+    check_filters(filters, live)
     return export_live(live, kind_names, schema_ref=schema_ref, filters=filters, secrets=secrets)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -78,20 +78,31 @@ def _scoped(
 
 def check_only(filters: list[tuple[str, str | None]], desired: Desired, live: LiveState) -> None:
     """Every ``--only KIND/NAME`` names a declared or a live object: a typo is an error."""
+
+    def known(kind: str) -> set[str]:
+        names = {r.name for r in desired.by_kind(kind)}
+        return names | {r.name for r in live.resources.get(kind, [])}
+
+    check_names(filters, known, "declared or live")
+
+
+def check_names(
+    filters: Iterable[tuple[str, str | None]], known: Callable[[str], set[str]], what: str
+) -> None:
+    """Raise ``UsageError`` for every ``--only KIND/NAME`` that matches none of ``known(KIND)``
+    (case-insensitively), with a did-you-mean; ``what`` says where names were looked for."""
     problems = []
     for kind, name in filters:
         if name is None:
             continue
-        known = {r.name for r in desired.by_kind(kind)}
-        known.update(r.name for r in live.resources.get(kind, []))
-        if any(n.casefold() == name.casefold() for n in known):
+        names = known(kind)
+        if any(n.casefold() == name.casefold() for n in names):
             continue
-        by_fold = {n.casefold(): n for n in sorted(known)}
+        by_fold = {n.casefold(): n for n in sorted(names)}
         close = difflib.get_close_matches(name.casefold(), list(by_fold), n=1, cutoff=0.6)
         hint = f"; did you mean --only {kind}/{by_fold[close[0]]}?" if close else ""
         problems.append(
-            f"--only {kind}/{name} matches nothing: no declared or live {kind} "
-            f"is named {name!r}{hint}"
+            f"--only {kind}/{name} matches nothing: no {what} {kind} is named {name!r}{hint}"
         )
     if problems:
         raise UsageError("\n".join(problems))

@@ -330,3 +330,12 @@ def test_clone_is_refused_while_an_apply_holds_the_target_team(
     done = clone(emulator, "--auto-approve", env=SECRETS)
     assert done.exit_code == 0, done.output
     assert writes(emulator, start) != []
+
+
+def test_clone_refuses_an_only_name_that_matches_nothing(emulator) -> None:
+    seed_team(emulator)
+    start = len(emulator.requests)
+    result = clone(emulator, "--only", "tag/Wram", "--auto-approve", env=SECRETS)
+    assert result.exit_code == 1, result.output
+    assert "--only tag/Wram matches nothing: no live tag is named 'Wram'" in result.stderr
+    assert writes(emulator, start) == []

@@ -232,6 +232,15 @@ def test_kind_and_only_select_what_is_exported(emulator, tmp_path: Path) -> None
     assert not (tmp_path / "bad").exists()
 
 
+def test_an_only_name_that_matches_nothing_is_refused(emulator, tmp_path: Path) -> None:
+    seed_team(emulator)
+    result = run(emulator, "export", "--out", str(tmp_path / "typo"), "--only", "tag/Wram")
+    assert result.exit_code == 1, result.output
+    expected = "--only tag/Wram matches nothing: no live tag is named 'Wram'"
+    assert f"{expected}; did you mean --only tag/Warm?" in result.stderr
+    assert not (tmp_path / "typo").exists()  # nothing written
+
+
 def test_non_empty_directory_needs_force(emulator, tmp_path: Path) -> None:
     seed_team(emulator)
     (tmp_path / "notes.txt").write_text("mine\n")
