@@ -98,7 +98,7 @@ class VersionCache:
         if path is None:
             return None
         try:
-            entry = json.loads(path.read_bytes())
+            entry = json.loads(_read_file(path))
         except (OSError, ValueError):
             return None
         if not isinstance(entry, dict) or entry.get("format") != FORMAT:
@@ -123,6 +123,23 @@ class VersionCache:
         except OSError:
             return False
         return True
+
+
+def _read_file(path: Path) -> bytes:
+    """The file's bytes in four system calls (open, fstat, read, close): a plan reads one
+    entry per flow, and ``Path.read_bytes`` costs twice as much per small file."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)
+        if len(data) <= size:
+            return data
+        chunks = [data]  # the file grew since fstat: read on to its end
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

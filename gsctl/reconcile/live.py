@@ -205,6 +205,8 @@ def _fetch_versions(
     parallelism: int,
     cache: VersionCache,
 ) -> None:
+    """The active version of each flow whose steps are wanted: from the cache in this
+    thread (a pool only costs CPU there), the others from the API in parallel."""
     wanted = None if steps_for is None else set(steps_for)
     flows = []
     for i, flow in enumerate(state.raw["flow"]):
@@ -212,23 +214,29 @@ def _fetch_versions(
             field = (kinds.ACTIVE_VERSION_FIELD,)
             guard.required_strings("GET", kinds.FLOWS, flow, field, f"data[{i}].")
             flows.append(flow)
+    found = [_cached(cache, flow[kinds.ACTIVE_VERSION_FIELD]) for flow in flows]
+    missing = [flow for flow, version in zip(flows, found, strict=True) if version is None]
 
-    def active(flow: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def read(flow: dict[str, Any]) -> dict[str, Any]:
         version_uuid = flow[kinds.ACTIVE_VERSION_FIELD]
-        version = _cached(cache, version_uuid)
-        if version is None:
-            version = client.get_flow_version(version_uuid)
-            cache.put(version_uuid, version)
-        if version.get("flow_uuid", flow["uuid"]) != flow["uuid"]:
-            path = kinds.FLOW_VERSION.format(uuid=version_uuid)
-            raise UnexpectedAnswerError(
-                "GET", path, "flow_uuid", "the uuid of the flow naming it", "another uuid"
-            )
-        return flow["uuid"], version
+        version = client.get_flow_version(version_uuid)
+        cache.put(version_uuid, version)
+        return version
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        for uuid, version in pool.map(active, flows):
-            state.versions[uuid] = version
+        fresh = pool.map(read, missing)  # in order; a failed read raises at its flow
+        for flow, version in zip(flows, found, strict=True):
+            state.versions[flow["uuid"]] = _owned(flow, next(fresh) if version is None else version)
+
+
+def _owned(flow: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
+    """``version`` unless it says it belongs to another flow than the one naming it."""
+    if version.get("flow_uuid", flow["uuid"]) != flow["uuid"]:
+        path = kinds.FLOW_VERSION.format(uuid=flow[kinds.ACTIVE_VERSION_FIELD])
+        raise UnexpectedAnswerError(
+            "GET", path, "flow_uuid", "the uuid of the flow naming it", "another uuid"
+        )
+    return version
 
 
 def _cached(cache: VersionCache, version_uuid: str) -> dict[str, Any] | None:
