@@ -169,8 +169,7 @@ def fetch(
         k = kinds.KINDS[name]
         state.raw[name] = lists[name]
         check_objects(k, lists[name])
-        for obj in lists[name]:
-            state.names.add_first(name, ref_name(k, obj), obj["uuid"])
+        state.names.add_first_all(name, [(ref_name(k, obj), obj["uuid"]) for obj in lists[name]])
     for kind, old, new in renames:
         if kind in state.fetched and state.names.has(kind, old) and not state.names.has(kind, new):
             state.names.add(kind, new, state.names.uuid(kind, old))
@@ -194,8 +193,7 @@ def check_objects(k: kinds.Kind, objs: list[dict[str, Any]]) -> None:
     wanted = tuple(k.api_name(f) for f in k.natural_key if k.label_field != "label")
     if k.name == "flow":
         wanted += ("status",)
-    for i, obj in enumerate(objs):
-        guard.required_strings("GET", k.collection, obj, wanted, f"data[{i}].")
+    guard.strings_in_items("GET", k.collection, objs, wanted)
 
 
 def _fetch_versions(
