@@ -164,27 +164,26 @@ def fetch(
     """
     wanted = sorted(set(kind_names))
     state = LiveState(fetched=frozenset(wanted))
-    lists = _list_kinds(client, wanted, parallelism)
-    for name in wanted:
+    state.raw = _list_kinds(client, wanted, parallelism)
+    for name, objs in state.raw.items():
         k = kinds.KINDS[name]
-        state.raw[name] = lists[name]
-        check_objects(k, lists[name])
-        state.names.add_first_all(name, [(ref_name(k, obj), obj["uuid"]) for obj in lists[name]])
+        check_objects(k, objs)
+        state.names.add_first_all(name, [(ref_name(k, obj), obj["uuid"]) for obj in objs])
     for kind, old, new in renames:
         if kind in state.fetched and state.names.has(kind, old) and not state.names.has(kind, new):
             state.names.add(kind, new, state.names.uuid(kind, old))
     if "flow" in wanted:
         _fetch_versions(client, state, steps_for, parallelism, versions or VersionCache(None))
-    for name in wanted:
+    for name in wanted:  # kind by kind: each list is dropped once converted
         k = kinds.KINDS[name]
+        objs = state.raw.pop(name)
         if k.managed:
             state.resources[name] = [
                 _to_resource(k, obj, state)
-                for obj in state.raw[name]
+                for obj in objs
                 if not (name == "pipeline_stage" and is_native_stage(obj))
             ]
-    for name in wanted:
-        state.raw_json[name] = _json_list(state.raw.pop(name))
+        state.raw_json[name] = _json_list(objs)
     return state
 
 
