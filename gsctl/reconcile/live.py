@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,7 +29,7 @@ from gsctl.api.refs import NameIndex, ref_name, to_manifest
 from gsctl.api.versioncache import VersionCache
 from gsctl.errors import UnexpectedAnswerError
 from gsctl.flows import graph
-from gsctl.model import Resource
+from gsctl.model import Origin, Resource
 
 
 class ListClient(Protocol):
@@ -71,6 +71,9 @@ def _json_list(objs: list[dict[str, Any]]) -> bytes:
     return json.dumps(ordered, sort_keys=True, default=str).encode()
 
 
+# Live objects have no source location: one shared empty mapping (read-only by its type),
+# not a dict per resource.
+NO_ORIGINS: Mapping[tuple[Any, ...], Origin] = {}
 MAX_PAGES_AHEAD = 1000  # pages requested at once per listing; the rest are read in turn
 Listing = tuple[str, tuple[tuple[str, str], ...]]  # (collection path, filter params)
 
@@ -256,10 +259,5 @@ def _to_resource(k: kinds.Kind, obj: dict[str, Any], state: LiveState) -> Resour
             nodes, sources = graph.from_api_version(version, name_of=state.names.name)
             fields["nodes"] = nodes
             fields["contact_sources"] = sources
-    return Resource(
-        kind=k.name,
-        name=kinds.display_name(k, fields),
-        key=kinds.natural_key(k, fields),
-        fields=fields,
-        uuid=obj["uuid"],
-    )
+    name, key = kinds.display_name(k, fields), kinds.natural_key(k, fields)
+    return Resource(k.name, name, key, fields, origins=NO_ORIGINS, uuid=obj["uuid"])

@@ -71,3 +71,12 @@ def test_a_cached_version_of_another_flow_stops_the_fetch(emulator: Any, tmp_pat
         f"GET /flows/api/flow-versions/{first['flow_version_uuid']}: unexpected answer: "
         "flow_uuid: expected the uuid of the flow naming it, got another uuid"
     )
+
+
+def test_live_resources_have_no_source_location(emulator: Any, tmp_path: Path) -> None:
+    make_flows(emulator, 2)
+    state = fetch(emulator, VersionCache(tmp_path))
+    for res in state.resources["flow"]:
+        assert dict(res.origins) == {} and res.origin is None
+        assert res.origin_of(("nodes", 0, "payload")) is None
+    assert state.resources["flow"][0].origins is state.resources["flow"][1].origins  # shared
