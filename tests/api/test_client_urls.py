@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 from conftest import StubServer, send_json
 
-from gsctl.api import client as client_module
 from gsctl.api.calls import Call
 from gsctl.api.client import Client
 from gsctl.emulator import DEFAULT_API_KEY
@@ -44,22 +43,25 @@ def test_query_parameters_reach_the_server_encoded_as_before(stub_server: Stub) 
     ]
 
 
-def test_list_pages_of_many_paths_past_the_kept_urls(stub_server: Stub) -> None:
-    server = stub_server({"*": page})
-    count = client_module.MAX_KEPT_URLS + 3
-    with Client(server.url, DEFAULT_API_KEY, 1, rate_limit=None) as client:
-        for i in range(count):
-            client.list_page(f"/p{i}", {"f": str(i)}, 100)
-        assert len(client._urls) == client_module.MAX_KEPT_URLS
-        client.list_page(f"/p{count - 1}", {"f": "again"}, 200)
-    expected = [
-        f"/p{i}?order_field=created_at&order_type=asc&f={i}&limit=100&offset=100"
-        for i in range(count)
+def test_a_version_read_and_a_write_reach_their_paths(stub_server: Stub) -> None:
+    def version(handler: Any) -> None:
+        send_json(handler, 200, {"uuid": "u", "nodes": []})
+
+    server = stub_server({"/api/leads/api/pipeline-stages": page, "*": version})
+    with Client(server.url + "/api/", DEFAULT_API_KEY, 1, rate_limit=None) as client:
+        client.get_flow_version("0b7f6a1e-2c3d")
+        client.create("/leads/api/tags", {"name": "x"})
+        client.list_page("/leads/api/pipeline-stages", {"filter[object]": "lead"}, 200)
+    assert [(m, t, b) for m, t, b in server.requests] == [
+        ("GET", "/api/flows/api/flow-versions/0b7f6a1e-2c3d", b""),
+        ("POST", "/api/leads/api/tags", b'{"name":"x"}'),
+        (
+            "GET",
+            "/api/leads/api/pipeline-stages?order_field=created_at&order_type=asc"
+            "&filter%5Bobject%5D=lead&limit=100&offset=200",
+            b"",
+        ),
     ]
-    expected.append(
-        f"/p{count - 1}?order_field=created_at&order_type=asc&f=again&limit=100&offset=200"
-    )
-    assert targets(server) == expected
 
 
 def test_requests_are_the_ones_httpx_builds() -> None:
@@ -78,15 +80,23 @@ def test_requests_are_the_ones_httpx_builds() -> None:
             return str(exc)
         return str(request.url), request.headers.raw, request.content
 
-    with Client("https://api.example.com/base", DEFAULT_API_KEY, 3, rate_limit=None) as client:
-        for _ in range(3000):
-            path = "/" + text(10)
-            params = rng.choice([None, {}, {text(6): text(8) for _ in range(rng.randint(1, 4))}])
-            body = rng.choice([None, {"name": text(5)}])
-            method = rng.choice(["GET", "POST"])
-            ours = shape(client._request, Call(method, path, params, body))
-            ref = shape(client._http.build_request, method, path, params=params, json=body)
-            assert ours == ref, (path, params)
+    bases = ["https://api.example.com/base", "http://127.0.0.1:8484", "https://h/a/b/"]
+    bases += ["https://h/v1?x=1", "https://h/v1#f", "https://H.example.COM:443/x%20y"]
+    pieces = ["/", "/", "a", "Z", "9", ".", "..", "-", "_", "~", "%", "?", "#", " ", "é"]
+    for base in bases:
+        with Client(base, DEFAULT_API_KEY, 3, rate_limit=None) as client:
+            for _ in range(1500):
+                path = rng.choice(
+                    ["/" + text(10), "".join(rng.choices(pieces, k=rng.randint(0, 8)))]
+                )
+                params = rng.choice(
+                    [None, {}, {text(6): text(8) for _ in range(rng.randint(1, 3))}]
+                )
+                body = rng.choice([None, {"name": text(5)}])
+                method = rng.choice(["GET", "POST"])
+                ours = shape(client._request, Call(method, path, params, body))
+                ref = shape(client._http.build_request, method, path, params=params, json=body)
+                assert ours == ref, (base, path, params)
 
 
 def test_a_verbose_client_logs_every_answer_with_its_query(stub_server: Stub) -> None:
