@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Protocol
 
 from gsctl.api import guard, kinds
@@ -118,7 +119,7 @@ def _joined(pages: list[Page]) -> list[dict[str, Any]] | None:
     """The objects of ``pages`` in order, or None unless they are exactly the whole list:
     no object twice, the same total on every page, and nothing more to read."""
     items = [o for p in pages for o in p.items]
-    if len({o["uuid"] for o in items}) != len(items):
+    if len(set(map(itemgetter("uuid"), items))) != len(items):
         return None
     totals = {p.total for p in pages}
     if pages[-1].more or len(totals) > 1:
