@@ -270,7 +270,7 @@ class Client(Retries, PagedReads):
 
     def _request(self, call: Call) -> httpx.Request:
         """``call`` as httpx builds it. A plain path (letters, digits, ``/-._~``) is joined to
-        the base URL as a string: httpx's own merge parses the URL three times, and a plan
+        the base URL as a string: httpx's own merge parses the URL up to three times, and a plan
         sends hundreds of list pages and one version read per flow."""
         build = self._http.build_request
         if self._prefix is None or not PLAIN_PATH.fullmatch(call.path):
