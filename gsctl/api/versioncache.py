@@ -129,7 +129,7 @@ class VersionCache:
 def _read_file(path: str | Path) -> bytes:
     """The file's bytes in four system calls (open, fstat, read, close): a plan reads one
     entry per flow, and ``Path.read_bytes`` costs twice as much per small file."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # not inherited (PEP 446)
     try:
         size = os.fstat(fd).st_size
         data = os.read(fd, size + 1)
