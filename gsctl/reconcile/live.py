@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -66,9 +66,12 @@ class LiveState:
         return "sha256:" + digest.hexdigest()
 
 
-def _json_list(objs: list[dict[str, Any]]) -> bytes:
-    """``json.dumps`` of ``objs`` sorted by uuid, keys sorted: what the fingerprint hashes."""
-    ordered = sorted(objs, key=lambda o: str(o.get("uuid")))
+def _json_list(
+    objs: list[dict[str, Any]], uuid: Callable[[dict[str, Any]], str] = lambda o: str(o.get("uuid"))
+) -> bytes:
+    """``json.dumps`` of ``objs`` sorted by uuid, keys sorted: what the fingerprint hashes.
+    ``uuid``: how to read an object's uuid (``itemgetter`` once the guard checked them)."""
+    ordered = sorted(objs, key=uuid)
     return json.dumps(ordered, sort_keys=True, default=str).encode()
 
 
@@ -187,7 +190,7 @@ def fetch(
                 for obj in objs
                 if not (name == "pipeline_stage" and is_native_stage(obj))
             ]
-        state.raw_json[name] = _json_list(objs)
+        state.raw_json[name] = _json_list(objs, itemgetter("uuid"))  # strings: guard.list_items
     return state
 
 
