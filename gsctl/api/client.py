@@ -14,7 +14,8 @@ Contracts:
   ``limits.announce_after`` seconds is announced once through ``notify`` (not only with -v).
   GET, PUT and DELETE also retry 500/502/503/504, timeouts and dropped connections with
   capped exponential backoff and full jitter (the contract calls a 500 "safe to retry
-  idempotent calls"). Other 4xx are never retried.
+  idempotent calls"). Other 4xx are never retried. (The decisions after a failed attempt
+  live in :mod:`gsctl.api.retries`, a mixin of the client.)
 - POST is not idempotent. It is retried freely only when nothing was sent (connect errors,
   pool timeout) or on 429. When the request may have been processed (read timeout, dropped
   connection after sending, 500/502/503/504), ``find_existing`` decides: an object means the
@@ -28,10 +29,11 @@ Contracts:
 
 from __future__ import annotations
 
-import math
 import random
+import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -41,7 +43,6 @@ from gsctl import errors
 from gsctl.api import guard, kinds, wire
 from gsctl.api.bounds import ReadLimits, WaitBudget, bad_answer
 from gsctl.api.calls import (
-    IDEMPOTENT,
     MAYBE_SENT,
     NOT_SENT,
     RETRY_STATUSES,
@@ -55,10 +56,13 @@ from gsctl.api.calls import (
 )
 from gsctl.api.paging import PagedReads
 from gsctl.api.ratelimit import RateLimiter
+from gsctl.api.retries import Retries
 from gsctl.model import redact, register_sensitive
 
+PLAIN_PATH = re.compile(r"/?[A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]*)*")  # no "//" at the start
 
-class Client(PagedReads):
+
+class Client(Retries, PagedReads):
     """GetSales API client shared by all workers of one command (see module docstring)."""
 
     def __init__(
@@ -116,6 +120,7 @@ class Client(PagedReads):
             ),
             follow_redirects=False,
         )
+        self._prefix = self._merge_prefix()
 
     def __repr__(self) -> str:
         return (
@@ -210,6 +215,8 @@ class Client(PagedReads):
             else:
                 outcome = self._on_response(call, response)
                 status = str(response.status_code)
+            if isinstance(outcome, Done) and self._log is None:
+                return outcome.value  # nothing to log: the line is not even formatted
             took = f"{call.method} {self._shown(call)} -> {status} in {wire.elapsed_ms(started)} ms"
             if isinstance(outcome, Done):
                 self._emit(took)
@@ -228,9 +235,7 @@ class Client(PagedReads):
             if call.method not in ("GET", "HEAD") and not call.reads_only:
                 self.stats.writes += 1
         deadline = time.monotonic() + self.timeout
-        request = self._http.build_request(
-            call.method, call.path, params=call.params, json=call.body
-        )
+        request = self._request(call)
         response = self._http.send(request, stream=True)
         try:
             return self._read_bounded(call, response, deadline)
@@ -263,6 +268,27 @@ class Client(PagedReads):
             response.status_code, response.headers, b"".join(chunks), response.reason_phrase
         )
 
+    def _request(self, call: Call) -> httpx.Request:
+        """``call`` as httpx builds it. A plain path (letters, digits, ``/-._~``) is joined to
+        the base URL as a string: httpx's own merge parses the URL up to three times, and a plan
+        sends hundreds of list pages and one version read per flow."""
+        build = self._http.build_request
+        if self._prefix is None or not PLAIN_PATH.fullmatch(call.path):
+            return build(call.method, call.path, params=call.params, json=call.body)
+        url = self._prefix + call.path.lstrip("/")
+        if not call.params:
+            return build(call.method, url, params=call.params, json=call.body)
+        # httpx encodes params with urllib's urlencode too (tests/api: the same URLs).
+        return build(call.method, f"{url}?{urllib.parse.urlencode(call.params)}", json=call.body)
+
+    def _merge_prefix(self) -> str | None:
+        """What httpx puts before a relative path merged with the base URL
+        (``https://host/base/``), or None when the base URL has a query or a fragment."""
+        probe = str(self._http.build_request("GET", "p").url)
+        if not probe.endswith("/p") or "?" in probe or "#" in probe:
+            return None
+        return probe[:-1]
+
     def _too_large(self, call: Call) -> errors.ApiError:
         mb = self.limits.max_body_bytes / (1024 * 1024)
         return bad_answer(
@@ -270,39 +296,6 @@ class Client(PagedReads):
             call.path,
             f"the answer is larger than {mb:g} MB; refusing to read it "
             "(raise the cap with --max-response-mb)",
-        )
-
-    def _wait_before_retry(self, call: Call, retry: Retry, limit: int) -> float:
-        """Seconds to wait before the next attempt: backoff, or ``Retry-After`` capped at
-        ``limits.max_retry_after``; raises when the client's waiting budget is spent."""
-        if retry.wait is None:
-            wait = min(self._backoff(call.attempt + 1), self.backoff_cap)
-        else:
-            wait = min(retry.wait, self.limits.max_retry_after)
-        if not self._waits.take(wait):
-            raise errors.GsctlError(
-                f"{call.method} {call.path}: gave up after {retry.reason}: waiting "
-                f"{wait:.0f} s more would exceed the limit of {self.limits.max_wait:g} s "
-                f"spent waiting for retries ({self._waits.spent:.0f} s so far)"
-            )
-        return wait
-
-    def _announce(self, call: Call, retry: Retry, wait: float, limit: int) -> None:
-        """Say on stderr (``notify``, shown without -v) what is being waited for: a rate-limit
-        pause over ``limits.announce_after`` seconds, or any other wait of a second or more."""
-        if self._notify is None:
-            return
-        if retry.penalize and wait <= self.limits.announce_after:
-            return
-        if not retry.penalize and wait < 1.0:
-            return
-        shown = f"{math.ceil(wait)} s" if wait >= 5 else f"{wait:.1f} s"
-        prefix = "rate limited by the API; " if retry.penalize else ""
-        self._notify(
-            self._scrub(
-                f"{prefix}waiting {shown} before retrying {call.method} {call.path} "
-                f"({retry.reason}; retry {call.attempt + 1} of {limit})"
-            )
         )
 
     def _on_response(self, call: Call, response: Answer) -> Done | Retry | errors.GsctlError:
@@ -347,67 +340,7 @@ class Client(PagedReads):
             return Retry(reason, error, ambiguous=True)
         return error
 
-    def _retry_or_raise(self, call: Call, retry: Retry, took: str) -> dict[str, Any] | None:
-        """Wait before the next attempt (None), raise if this failure is final, or return the
-        object ``find_existing`` found after an ambiguous create."""
-        if retry.ambiguous:
-            call.ambiguous = True
-            if call.method not in IDEMPOTENT and not call.reads_only:
-                found = self._resolve_ambiguous(call, retry, took)
-                if found is not None:
-                    return found
-        # A call's own retry cap never shortens the wait for a 429: being rate limited is
-        # not a failure of the endpoint.
-        own = call.max_retries
-        limit = self.max_retries if own is None or retry.penalize else own
-        if call.attempt >= limit:
-            if retry.penalize and retry.wait:  # the other threads must wait all the same
-                self.limiter.penalize(min(retry.wait, self.limits.max_retry_after))
-            self._emit(took)
-            raise retry.error
-        wait = self._wait_before_retry(call, retry, limit)
-        # A pause other threads already announced (they wait in the limiter too) is not told
-        # again.
-        if not retry.penalize or self.limiter.penalize(wait):
-            self._announce(call, retry, wait, limit)
-        call.attempt += 1
-        self._emit(f"{took}; retry {call.attempt}/{limit} after {wait:.2f} s: {retry.reason}")
-        with self._lock:
-            self.stats.retries += 1
-        if not retry.penalize and wait > 0:
-            time.sleep(wait)
-        return None
-
-    def _resolve_ambiguous(self, call: Call, retry: Retry, took: str) -> dict[str, Any] | None:
-        """A non-idempotent call may have happened: ask ``find_existing`` or give up."""
-        if call.find_existing is None:
-            self._emit(took)
-            raise errors.OutcomeUnknownError(
-                f"{call.method} {call.path}: outcome unknown after {retry.reason}; "
-                "run plan again to see whether it was applied"
-            )
-        found = self._find_existing(call, retry.error)
-        if found is not None:
-            self._emit(f"{took}; found by natural key after {retry.reason}")
-        return found
-
-    def _find_existing(self, call: Call, cause: errors.GsctlError) -> dict[str, Any] | None:
-        assert call.find_existing is not None
-        try:
-            return call.find_existing()
-        except errors.GsctlError as exc:
-            raise errors.OutcomeUnknownError(
-                f"{call.method} {call.path}: outcome unknown ({cause}); "
-                f"checking by natural key failed: {exc}"
-            ) from exc
-
     # ----- helpers ------------------------------------------------------------------------
-
-    def _backoff(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]."""
-        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1)))
-        with self._lock:
-            return self._rng.uniform(0, ceiling)
 
     def _decode(self, call: Call, response: Answer) -> Any:
         if response.status_code == 204 or not response.content:

@@ -10,7 +10,7 @@ as ``{data: [...]}`` or as a bare array. Guarded: the fields gsctl pairs and dec
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from gsctl.errors import UnexpectedAnswerError
 
@@ -63,7 +63,14 @@ def list_items(
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise mismatch(method, path, f"{at}[{i}]", OBJECT, item)
-        identity(method, path, item, f"{at}[{i}].", key)
+        if not _is_identity(item.get(key), key):
+            identity(method, path, item, f"{at}[{i}].", key)  # raises, naming the field
+
+
+def _is_identity(value: Any, key: str) -> bool:
+    if key == "uuid":
+        return isinstance(value, str) and value != ""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def identity(
@@ -71,10 +78,8 @@ def identity(
 ) -> str | int:
     """The object's identity: a non-empty ``uuid`` string (teams: an integer ``id``)."""
     value = obj.get(key, ...)
-    if key == "uuid" and isinstance(value, str) and value:
-        return value
-    if key != "uuid" and isinstance(value, int) and not isinstance(value, bool):
-        return value
+    if _is_identity(value, key):
+        return cast(str | int, value)
     raise mismatch(method, path, prefix + key, STRING if key == "uuid" else "an integer", value)
 
 
@@ -86,6 +91,16 @@ def required_strings(
         value = obj.get(name, ...)
         if not isinstance(value, str):
             raise mismatch(method, path, prefix + name, STRING, value)
+
+
+def strings_in_items(
+    method: str, path: str, items: list[dict[str, Any]], fields: tuple[str, ...], at: str = "data"
+) -> None:
+    """:func:`required_strings` of every item of a list answer (``data[3].name``)."""
+    for i, obj in enumerate(items):
+        for name in fields:
+            if not isinstance(obj.get(name), str):
+                required_strings(method, path, obj, fields, f"{at}[{i}].")  # raises
 
 
 def flow_version(path: str, version: Any) -> dict[str, Any]:

@@ -33,10 +33,14 @@ class NameIndex:
         self._by_uuid: dict[str, dict[str, str]] = {}
 
     @staticmethod
-    def _fold(kind: str, name: str) -> str:
+    def _folds(kind: str) -> bool:
+        """Names of ``kind`` are compared case-insensitively."""
         k = kinds.KINDS.get(kind)
-        folded = k is not None and "name" in k.case_insensitive
-        return name.casefold() if folded else name
+        return k is not None and "name" in k.case_insensitive
+
+    @classmethod
+    def _fold(cls, kind: str, name: str) -> str:
+        return name.casefold() if cls._folds(kind) else name
 
     def add(self, kind: str, name: str, uuid: str) -> None:
         with self._lock:
@@ -49,6 +53,16 @@ class NameIndex:
         with self._lock:
             self._by_name.setdefault(kind, {}).setdefault(self._fold(kind, name), uuid)
             self._by_uuid.setdefault(kind, {})[uuid] = name
+
+    def add_first_all(self, kind: str, pairs: Iterable[tuple[str, str]]) -> None:
+        """:meth:`add_first` of every (name, uuid) of ``pairs``, in order, under one lock."""
+        fold = self._folds(kind)
+        with self._lock:
+            by_name = self._by_name.setdefault(kind, {})
+            by_uuid = self._by_uuid.setdefault(kind, {})
+            for name, uuid in pairs:
+                by_name.setdefault(name.casefold() if fold else name, uuid)
+                by_uuid[uuid] = name
 
     def uuid(self, kind: str, name: str) -> str:
         """The uuid of ``name``; raises KeyError when the workspace has no such object."""
@@ -78,8 +92,7 @@ def ref_name(k: Kind, api_obj: dict[str, Any]) -> str:
         if label:
             return str(label)
         return f"{api_obj.get('first_name', '')} {api_obj.get('last_name', '')}".strip()
-    fields = {f: api_obj.get(f) for f in k.natural_key}
-    return kinds.display_name(k, fields)
+    return kinds.display_name(k, api_obj)  # reads only the natural key's fields
 
 
 def stage_ref(value: str) -> str:

@@ -65,6 +65,7 @@ class VersionCache:
         """``directory`` None: a disabled cache (every ``get`` misses, ``put`` does nothing)."""
         self.directory = directory
         self.read = read and directory is not None
+        self._folder = str(directory)
 
     @classmethod
     def for_api(
@@ -94,11 +95,11 @@ class VersionCache:
 
     def get(self, version_uuid: str) -> dict[str, Any] | None:
         """The cached version, or None (a miss, a bad entry, a bypassed or disabled cache)."""
-        path = self.path(version_uuid) if self.read else None
-        if path is None:
+        if not self.read or not _SAFE_UUID.match(version_uuid or ""):
             return None
+        path = os.path.join(self._folder, f"{version_uuid}.json")  # a plan reads 1000s
         try:
-            entry = json.loads(path.read_bytes())
+            entry = json.loads(_read_file(path))
         except (OSError, ValueError):
             return None
         if not isinstance(entry, dict) or entry.get("format") != FORMAT:
@@ -123,6 +124,23 @@ class VersionCache:
         except OSError:
             return False
         return True
+
+
+def _read_file(path: str | Path) -> bytes:
+    """The file's bytes in four system calls (open, fstat, read, close): a plan reads one
+    entry per flow, and ``Path.read_bytes`` costs twice as much per small file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # not inherited (PEP 446)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)
+        if len(data) <= size:
+            return data
+        chunks = [data]  # the file grew since fstat: read on to its end
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

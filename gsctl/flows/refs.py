@@ -56,6 +56,12 @@ MANIFEST_REFS: dict[str, tuple[str, str]] = {m: (api, kd) for api, (m, kd) in PA
 
 
 MAX_DELAY_SECONDS = 365 * 86400  # gsctl's bound on one step's delay: the contract gives none
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _copied(value: Any) -> Any:
+    """``copy.deepcopy(value)``, without its cost for a scalar (most payload values)."""
+    return value if type(value) in _SCALARS else copy.deepcopy(value)
 
 
 def is_int(value: Any) -> TypeGuard[int]:
@@ -84,7 +90,7 @@ def normalize_node(node: dict[str, Any]) -> dict[str, Any]:
     payload = payload_of(node.get("payload"))
     if isinstance(payload, dict):
         refs = MANIFEST_REFS.keys() | PAYLOAD_REFS.keys()
-        payload = {k: copy.deepcopy(v) for k, v in payload.items() if not (k in refs and v is None)}
+        payload = {k: _copied(v) for k, v in payload.items() if not (k in refs and v is None)}
     if payload:
         out["payload"] = payload
     delay = node.get("delay_in_seconds")
@@ -123,7 +129,7 @@ def normalize_source(source: dict[str, Any]) -> dict[str, Any]:
             if value is not None:
                 out[key] = value
         elif value != SOURCE_DEFAULTS[key]:
-            out[key] = copy.deepcopy(value)
+            out[key] = _copied(value)
     return out
 
 
@@ -195,7 +201,7 @@ def uuids_in_payload(payload: dict[str, Any], resolve: Resolve) -> dict[str, Any
     out: dict[str, Any] = {}
     for key, value in payload.items():
         if key not in MANIFEST_REFS:
-            out[key] = copy.deepcopy(value)
+            out[key] = _copied(value)
             continue
         api_field, target = MANIFEST_REFS[key]
         if value is None:
@@ -211,7 +217,7 @@ def _api_source(source: dict[str, Any], resolve: Resolve) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in SOURCE_FIELDS:
         if key in source and not (key == "id" and source[key] is None):
-            out[key] = copy.deepcopy(source[key])
+            out[key] = _copied(source[key])
     out["rotation_strategy"] = source.get("rotation_strategy") or DEFAULT_ROTATION
     out["sender_profiles"] = [
         resolve("sender_profile", p) for p in source.get("sender_profiles") or []
@@ -265,13 +271,13 @@ def names_in_payload(payload: dict[str, Any], name_of: NameOf) -> dict[str, Any]
     out: dict[str, Any] = {}
     for key, value in payload.items():
         if key not in PAYLOAD_REFS or value is None:
-            out[key] = copy.deepcopy(value)
+            out[key] = _copied(value)
             continue
         manifest_field, target = PAYLOAD_REFS[key]
         values = value if isinstance(value, list) else [value]
         names = [name_of(target, v) if isinstance(v, str) else None for v in values]
         if any(n is None for n in names):
-            out[key] = copy.deepcopy(value)  # unknown target: keep the raw uuid(s)
+            out[key] = _copied(value)  # unknown target: keep the raw uuid(s)
         else:
             out[manifest_field] = names if isinstance(value, list) else names[0]
     return out

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Protocol
 
 from gsctl.api import guard, kinds
@@ -29,7 +30,7 @@ from gsctl.api.refs import NameIndex, ref_name, to_manifest
 from gsctl.api.versioncache import VersionCache
 from gsctl.errors import UnexpectedAnswerError
 from gsctl.flows import graph
-from gsctl.model import Resource
+from gsctl.model import Origin, Resource
 
 
 class ListClient(Protocol):
@@ -65,12 +66,18 @@ class LiveState:
         return "sha256:" + digest.hexdigest()
 
 
-def _json_list(objs: list[dict[str, Any]]) -> bytes:
-    """``json.dumps`` of ``objs`` sorted by uuid, keys sorted: what the fingerprint hashes."""
-    ordered = sorted(objs, key=lambda o: str(o.get("uuid")))
+def _json_list(
+    objs: list[dict[str, Any]], uuid: Callable[[dict[str, Any]], str] = lambda o: str(o.get("uuid"))
+) -> bytes:
+    """``json.dumps`` of ``objs`` sorted by uuid, keys sorted: what the fingerprint hashes.
+    ``uuid``: how to read an object's uuid (``itemgetter`` once the guard checked them)."""
+    ordered = sorted(objs, key=uuid)
     return json.dumps(ordered, sort_keys=True, default=str).encode()
 
 
+# Live objects have no source location: one shared empty mapping (read-only by its type),
+# not a dict per resource.
+NO_ORIGINS: Mapping[tuple[Any, ...], Origin] = {}
 MAX_PAGES_AHEAD = 1000  # pages requested at once per listing; the rest are read in turn
 Listing = tuple[str, tuple[tuple[str, str], ...]]  # (collection path, filter params)
 
@@ -115,7 +122,7 @@ def _joined(pages: list[Page]) -> list[dict[str, Any]] | None:
     """The objects of ``pages`` in order, or None unless they are exactly the whole list:
     no object twice, the same total on every page, and nothing more to read."""
     items = [o for p in pages for o in p.items]
-    if len({o["uuid"] for o in items}) != len(items):
+    if len(set(map(itemgetter("uuid"), items))) != len(items):
         return None
     totals = {p.total for p in pages}
     if pages[-1].more or len(totals) > 1:
@@ -164,28 +171,26 @@ def fetch(
     """
     wanted = sorted(set(kind_names))
     state = LiveState(fetched=frozenset(wanted))
-    lists = _list_kinds(client, wanted, parallelism)
-    for name in wanted:
+    state.raw = _list_kinds(client, wanted, parallelism)
+    for name, objs in state.raw.items():
         k = kinds.KINDS[name]
-        state.raw[name] = lists[name]
-        check_objects(k, lists[name])
-        for obj in lists[name]:
-            state.names.add_first(name, ref_name(k, obj), obj["uuid"])
+        check_objects(k, objs)
+        state.names.add_first_all(name, [(ref_name(k, obj), obj["uuid"]) for obj in objs])
     for kind, old, new in renames:
         if kind in state.fetched and state.names.has(kind, old) and not state.names.has(kind, new):
             state.names.add(kind, new, state.names.uuid(kind, old))
     if "flow" in wanted:
         _fetch_versions(client, state, steps_for, parallelism, versions or VersionCache(None))
-    for name in wanted:
+    for name in wanted:  # kind by kind: each list is dropped once converted
         k = kinds.KINDS[name]
+        objs = state.raw.pop(name)
         if k.managed:
             state.resources[name] = [
                 _to_resource(k, obj, state)
-                for obj in state.raw[name]
+                for obj in objs
                 if not (name == "pipeline_stage" and is_native_stage(obj))
             ]
-    for name in wanted:
-        state.raw_json[name] = _json_list(state.raw.pop(name))
+        state.raw_json[name] = _json_list(objs, itemgetter("uuid"))  # strings: guard.list_items
     return state
 
 
@@ -194,8 +199,7 @@ def check_objects(k: kinds.Kind, objs: list[dict[str, Any]]) -> None:
     wanted = tuple(k.api_name(f) for f in k.natural_key if k.label_field != "label")
     if k.name == "flow":
         wanted += ("status",)
-    for i, obj in enumerate(objs):
-        guard.required_strings("GET", k.collection, obj, wanted, f"data[{i}].")
+    guard.strings_in_items("GET", k.collection, objs, wanted)
 
 
 def _fetch_versions(
@@ -205,6 +209,8 @@ def _fetch_versions(
     parallelism: int,
     cache: VersionCache,
 ) -> None:
+    """The active version of each flow whose steps are wanted: from the cache in this
+    thread (a pool only costs CPU there), the others from the API in parallel."""
     wanted = None if steps_for is None else set(steps_for)
     flows = []
     for i, flow in enumerate(state.raw["flow"]):
@@ -212,23 +218,29 @@ def _fetch_versions(
             field = (kinds.ACTIVE_VERSION_FIELD,)
             guard.required_strings("GET", kinds.FLOWS, flow, field, f"data[{i}].")
             flows.append(flow)
+    found = [_cached(cache, flow[kinds.ACTIVE_VERSION_FIELD]) for flow in flows]
+    missing = [flow for flow, version in zip(flows, found, strict=True) if version is None]
 
-    def active(flow: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def read(flow: dict[str, Any]) -> dict[str, Any]:
         version_uuid = flow[kinds.ACTIVE_VERSION_FIELD]
-        version = _cached(cache, version_uuid)
-        if version is None:
-            version = client.get_flow_version(version_uuid)
-            cache.put(version_uuid, version)
-        if version.get("flow_uuid", flow["uuid"]) != flow["uuid"]:
-            path = kinds.FLOW_VERSION.format(uuid=version_uuid)
-            raise UnexpectedAnswerError(
-                "GET", path, "flow_uuid", "the uuid of the flow naming it", "another uuid"
-            )
-        return flow["uuid"], version
+        version = client.get_flow_version(version_uuid)
+        cache.put(version_uuid, version)
+        return version
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        for uuid, version in pool.map(active, flows):
-            state.versions[uuid] = version
+        fresh = pool.map(read, missing)  # in order; a failed read raises at its flow
+        for flow, version in zip(flows, found, strict=True):
+            state.versions[flow["uuid"]] = _owned(flow, next(fresh) if version is None else version)
+
+
+def _owned(flow: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
+    """``version`` unless it says it belongs to another flow than the one naming it."""
+    if version.get("flow_uuid", flow["uuid"]) != flow["uuid"]:
+        path = kinds.FLOW_VERSION.format(uuid=flow[kinds.ACTIVE_VERSION_FIELD])
+        raise UnexpectedAnswerError(
+            "GET", path, "flow_uuid", "the uuid of the flow naming it", "another uuid"
+        )
+    return version
 
 
 def _cached(cache: VersionCache, version_uuid: str) -> dict[str, Any] | None:
@@ -251,10 +263,5 @@ def _to_resource(k: kinds.Kind, obj: dict[str, Any], state: LiveState) -> Resour
             nodes, sources = graph.from_api_version(version, name_of=state.names.name)
             fields["nodes"] = nodes
             fields["contact_sources"] = sources
-    return Resource(
-        kind=k.name,
-        name=kinds.display_name(k, fields),
-        key=kinds.natural_key(k, fields),
-        fields=fields,
-        uuid=obj["uuid"],
-    )
+    name, key = kinds.display_name(k, fields), kinds.natural_key(k, fields)
+    return Resource(k.name, name, key, fields, origins=NO_ORIGINS, uuid=obj["uuid"])

@@ -63,6 +63,45 @@ def test_team_ids_are_integers() -> None:
         guard.list_items("GET", "/t", [{"id": "7"}], key="id")
 
 
+def test_a_boolean_is_not_a_team_id() -> None:
+    with pytest.raises(UnexpectedAnswerError) as exc:
+        guard.list_items("GET", "/t", [{"id": 7}, {"id": True}], key="id")
+    assert str(exc.value) == (
+        "GET /t: unexpected answer: data[1].id: expected an integer, got a boolean"
+    )
+
+
+def test_strings_in_items_accepts_strings_and_unknown_fields() -> None:
+    items = [{"name": "a", "status": "draft", "n": 1}, {"name": "", "status": "x"}]
+    guard.strings_in_items("GET", "/x", items, ("name", "status"))
+    guard.strings_in_items("GET", "/x", [{}], ())
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        (
+            [{"name": "a", "status": "s"}, {"name": "b", "status": None}],
+            "GET /x: unexpected answer: data[1].status: expected a string, got null",
+        ),
+        (  # the first field in order is the one named
+            [{"name": 3}],
+            "GET /x: unexpected answer: data[0].name: expected a string, got a number",
+        ),
+        (
+            [{"name": "a", "status": "s"}, {"status": "s"}, {"name": 1}],
+            "GET /x: unexpected answer: data[1].name: expected a string, got nothing",
+        ),
+    ],
+)
+def test_strings_in_items_names_the_first_misfit(
+    items: list[dict[str, object]], message: str
+) -> None:
+    with pytest.raises(UnexpectedAnswerError) as exc:
+        guard.strings_in_items("GET", "/x", items, ("name", "status"))
+    assert str(exc.value) == message
+
+
 def test_flow_version_accepts_several_end_nodes_and_no_sources() -> None:
     version = {"uuid": "v", "nodes": [{"id": 1, "type": "end"}, {"id": 5, "type": "end"}]}
     assert guard.flow_version("/v", version) is version

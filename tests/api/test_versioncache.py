@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gsctl.api.versioncache import VersionCache, cache_root, host_key
+from gsctl.api.versioncache import VersionCache, _read_file, cache_root, host_key
 
 URL = "https://amazing.getsales.io"
 V1 = "0b7f6a1e-2c3d-4e5f-8a9b-0c1d2e3f4a5b"
@@ -136,3 +136,19 @@ def test_cache_root_follows_xdg_then_home(tmp_path: Path) -> None:
     assert cache_root({"XDG_CACHE_HOME": "/x/cache", "HOME": "/h"}) == Path("/x/cache/gsctl")
     assert cache_root({"XDG_CACHE_HOME": "relative", "HOME": "/h"}) == Path("/h/.cache/gsctl")
     assert cache_root({"HOME": "/h"}) == Path("/h/.cache/gsctl")
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 70_000])
+def test_read_file_returns_the_whole_file(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "entry.json"
+    data = bytes(i % 251 for i in range(size))
+    path.write_bytes(data)
+    assert _read_file(path) == data
+
+
+@pytest.mark.skipif(not Path("/proc/version").is_file(), reason="needs Linux /proc")
+def test_read_file_reads_past_a_size_that_says_less() -> None:
+    """/proc files report size 0: the read goes on to the end of the file."""
+    path = Path("/proc/version")
+    assert path.stat().st_size == 0
+    assert _read_file(path) == path.read_bytes() != b""

@@ -327,6 +327,36 @@ def test_from_api_drops_server_fields_and_reads_empty_list_payload() -> None:
     ]
 
 
+def test_from_api_copies_nested_values_and_keeps_scalars() -> None:
+    """The live side's nodes share no mutable value with the version they came from (the
+    version is hashed into the live fingerprint after conversion)."""
+    rule = {"jsonLogic": {"and": [{"var": "x"}]}}
+    filt = {"or": [1, 2]}
+    version = {
+        "nodes": [
+            {"id": 1, "type": "end"},
+            {
+                "id": 2,
+                "type": "linkedin_send_message",
+                "after": [{"node_id": 1, "branch_id": 1}],
+                "payload": {"template": "Hi", "rule": rule, "delay": 3, "on": True, "r": 0.5},
+            },
+        ],
+        "contact_sources": [{"id": 1, "after_id": 2, "mass_actions_filter": filt}],
+    }
+    before = copy.deepcopy(version)
+    nodes, sources = from_api_version(version, name_of=name_of)
+    payload = nodes[1]["payload"]
+    assert payload == {"template": "Hi", "rule": rule, "delay": 3, "on": True, "r": 0.5}
+    assert payload["rule"] is not rule
+    assert payload["rule"]["jsonLogic"]["and"][0] is not rule["jsonLogic"]["and"][0]
+    assert sources[0]["mass_actions_filter"] == filt
+    assert sources[0]["mass_actions_filter"] is not filt
+    payload["rule"]["jsonLogic"]["and"].append("changed")
+    sources[0]["mass_actions_filter"]["or"].append(3)
+    assert version == before
+
+
 def test_unknown_uuids_are_kept_raw() -> None:
     version = {
         "nodes": [
