@@ -150,7 +150,12 @@ def _list_kinds(
 
 
 def is_native_stage(api_obj: dict[str, Any]) -> bool:
-    return api_obj.get(kinds.NATIVE_STAGE_FIELD, kinds.CUSTOM_STAGE_TYPE) != kinds.CUSTOM_STAGE_TYPE
+    """A stage whose ``type`` is not ``custom``; without a ``type``, one with a native name (a
+    stage gsctl cannot tell is never managed, so never pruned)."""
+    stage_type = api_obj.get(kinds.NATIVE_STAGE_FIELD)
+    if stage_type is None:
+        return api_obj.get("name") in kinds.NATIVE_STAGE_NAMES
+    return stage_type != kinds.CUSTOM_STAGE_TYPE
 
 
 def fetch(
