@@ -341,10 +341,11 @@ class Workspace:
         """Empty the flow-version cache: the next plan reads every version (cold)."""
         shutil.rmtree(self.cache_dir, ignore_errors=True)
 
-    def plan(self, path: Path | None = None, *extra: str) -> Run:
-        """``gsctl plan`` of ``path`` (default: the exported manifests) in a child process."""
+    def plan(self, path: Path | None = None, *extra: str, env: dict[str, str] | None = None) -> Run:
+        """``gsctl plan`` of ``path`` (default: the exported manifests) in a child process;
+        ``env`` adds to :meth:`env` (``{"GSCTL_NO_CACHE": "1"}``: no flow-version cache)."""
         args = ["plan", str(path or self.manifests), *self.api_args(), *extra]
-        return run_gsctl(args, env=self.env())
+        return run_gsctl(args, env={**self.env(), **(env or {})})
 
     def count_requests(self) -> int:
         return len(self.server.requests)

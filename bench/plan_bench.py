@@ -14,7 +14,9 @@ target is linear growth with 25 % slack: ``1.25 * size ratio`` (25 for 20k over 
 
 The cost table (issue 16) shows gsctl's marginal CPU per 10,000 unchanged objects between the
 smallest and the largest size, warm and cold (target <= 1.0 s), and the peak RSS at the
-largest size (target <= 120 MB at 20k).
+largest size (target <= 120 MB at 20k). One more plan per size runs with
+``GSCTL_NO_CACHE=1`` (every version read, no cache file written): its CPU against the cold
+run's shows what creating one cache file per flow version costs on this machine.
 
 Usage: ``python bench/plan_bench.py [--quick] [--sizes 1k,5k,20k] [--repeat 3] [--check]``
 (``--check``: exit 1 when the requests are not minimal or the scaling target is missed).
@@ -47,6 +49,7 @@ class Result:
     cold_wall: float = 0.0  # the first plan, flow-version cache empty
     cold_cpu: float = 0.0
     cold_requests: int = 0
+    uncached_cpu: float = 0.0  # GSCTL_NO_CACHE=1: every version read, no cache file written
 
     @property
     def warm_minimum(self) -> int:
@@ -70,6 +73,7 @@ def measure(size: int, repeat: int) -> Result:
             rss.append(run.max_rss_mb)
             counts.append(ws.count_requests())
         seed_s = ws.seed_seconds
+        uncached = _plan(ws, size, {"GSCTL_NO_CACHE": "1"})
     return Result(
         size,
         c.median(walls),
@@ -81,12 +85,13 @@ def measure(size: int, repeat: int) -> Result:
         cold.wall,
         cold.cpu,
         cold_requests,
+        uncached.cpu,
     )
 
 
-def _plan(ws: c.Workspace, size: int) -> c.Run:
+def _plan(ws: c.Workspace, size: int, env: dict[str, str] | None = None) -> c.Run:
     ws.server.requests.clear()
-    run = ws.plan(None, "--detailed-exitcode")
+    run = ws.plan(None, "--detailed-exitcode", env=env)
     if run.returncode != 0:
         raise SystemExit(
             f"plan at {size} objects: exit {run.returncode} (expected 0, no changes)\n"
@@ -156,6 +161,7 @@ def cost_table(results: list[Result]) -> tuple[str, bool]:
     span = f"{c.size_label(small.size)} -> {c.size_label(big.size)}"
     per_10k = (big.cpu - small.cpu) / (big.size - small.size) * 10_000
     cold_10k = (big.cold_cpu - small.cold_cpu) / (big.size - small.size) * 10_000
+    uncached_10k = (big.uncached_cpu - small.uncached_cpu) / (big.size - small.size) * 10_000
     cpu_ok, rss_ok = per_10k <= CPU_PER_10K_TARGET, big.rss_mb <= RSS_TARGET_MB
     rows = [
         [
@@ -169,6 +175,12 @@ def cost_table(results: list[Result]) -> tuple[str, bool]:
             f"{cold_10k:.2f} s",
             f"<= {CPU_PER_10K_TARGET} s",
             "pass" if cold_10k <= CPU_PER_10K_TARGET else "FAIL",
+        ],
+        [
+            f"CPU per 10k objects, no cache: every version read, none written ({span})",
+            f"{uncached_10k:.2f} s",
+            "(how much of cold is writing cache files)",
+            "-",
         ],
         [
             f"peak RSS at {c.size_label(big.size)}",
