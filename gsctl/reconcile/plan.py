@@ -255,10 +255,7 @@ def build_plan(
     changes, unmanaged = acc.changes, acc.unmanaged
     unchanged = len(acc.same) - repoint(changes, acc.same)
     if usage is not None:
-        counted = usage([c for c in changes if c.destructive])
-        for c in changes:
-            if c.destructive and c.uuid is not None:
-                c.usage = counted.get((c.kind, c.uuid))
+        _count_usage(changes, usage)
     plan = Plan(
         changes=changes,
         unchanged=unchanged,
@@ -278,11 +275,18 @@ def build_plan(
         {
             n
             for d, lv in pairs
-            if d is not None and lv is not None
-            if (n := normalize.draft_note(d, lv))
+            if d is not None and lv is not None and (n := normalize.draft_note(d, lv))
         }
     )
     return plan
+
+
+def _count_usage(changes: list[Change], usage: UsageReader) -> None:
+    """What each delete and replace takes with it (``None``: unknown)."""
+    counted = usage([c for c in changes if c.destructive])
+    for c in changes:
+        if c.destructive and c.uuid is not None:
+            c.usage = counted.get((c.kind, c.uuid))
 
 
 def duplicates(live: list[Resource]) -> list[list[Resource]]:
