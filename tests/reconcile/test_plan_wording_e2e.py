@@ -99,7 +99,14 @@ def test_ctrl_c_before_any_write_exits_1(emulator, tmp_path: Path) -> None:
     argv += ["--api-url", emulator.url, "--api-key", KEY, "--team", "1", "--timeout", "10"]
     env = {**os.environ, "NO_COLOR": "1"}
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+        # a shell's background job ignores SIGINT, and so would gsctl (Python only installs
+        # its Ctrl-C handler when SIGINT is not ignored): give the child the default back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 20
     while not emulator.requests and time.monotonic() < deadline:
