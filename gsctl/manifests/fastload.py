@@ -22,16 +22,13 @@ from sys import intern
 from typing import Any
 
 from gsctl.manifests.document import TOP_DEPTH, Origins, Path
+from gsctl.manifests.nodes import TAG, hidden_comment
 from gsctl.model import Origin
 
-TAG = "tag:yaml.org,2002:"
-_COMMENT_VALUE = re.compile(r"#\S")
 _TYPED = {TAG + "int", TAG + "float"}
 _NULL = TAG + "null"
 _INT = TAG + "int"
 _BOOL = TAG + "bool"
-# YAML 1.1 booleans, as PyYAML's SafeConstructor reads the words its resolver matched
-_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 
 
 class Unusual(Exception):
@@ -51,6 +48,7 @@ class Events:
     stream_end: Any
     resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]]  # first character -> (tag, regexp)
     construct: Callable[[str, str], Any]  # (tag, text) -> value, ValueError when invalid
+    booleans: dict[str, bool]  # YAML 1.1 boolean words (lower case) as the constructor reads them
 
 
 @dataclass
@@ -120,9 +118,7 @@ class _Reader:
                 self.keys[sub] = _origin(self.path, key_event)
                 out[key] = self.value(get_event, event, sub, depth + 1)
             elif event.__class__ is ev.scalar:  # the most common entry, read in line
-                out[key] = self.scalar(event)
-                if out[key] is None and event.value == "":
-                    self._empty(event)
+                out[key] = self.scalar_value(event)
             else:
                 out[key] = self.value(get_event, event, at, depth + 1)
 
@@ -151,10 +147,7 @@ class _Reader:
             self.values[at] = _origin(self.path, event)
         cls = event.__class__
         if cls is ev.scalar:
-            value = self.scalar(event)
-            if value is None and event.value == "":
-                self._empty(event)
-            return value
+            return self.scalar_value(event)
         if event.anchor is not None or event.tag or depth >= self.depth_limit:
             raise Unusual  # an alias, an anchor, an explicit tag (!!omap), or deep nesting
         if cls is ev.mapping_start:
@@ -166,6 +159,15 @@ class _Reader:
             self.sequence(get_event, items, at, depth)
             return items
         raise Unusual  # pragma: no cover - any other event is an alias (caught above)
+
+    def scalar_value(self, event: Any) -> Any:
+        """A scalar in a value's place: an empty one must not hide an unquoted ``#word``
+        (``key: #F4A300``), which the node path words."""
+        value = self.scalar(event)
+        empty = value is None and event.value == ""
+        if empty and hidden_comment(self.text, event.start_mark.index) is not None:
+            raise Unusual
+        return value
 
     def scalar(self, event: Any) -> Any:
         if event.anchor is not None or event.tag is not None:
@@ -188,7 +190,7 @@ class _Reader:
         if tag == _NULL:
             return None
         if tag == _BOOL:
-            return _BOOLS[text.lower()]
+            return self.ev.booleans[text.lower()]
         if tag == _INT and text.isdecimal() and (text[0] != "0" or text == "0"):
             return int(text)
         if tag not in _TYPED:
@@ -200,11 +202,3 @@ class _Reader:
         if isinstance(value, float) and not math.isfinite(value):
             raise Unusual  # reported by the validator's finite-number check
         return value
-
-    def _empty(self, event: Any) -> None:
-        """An empty plain value: ``key: #F4A300`` is one the node path words (a comment)."""
-        start = event.start_mark.index
-        end = self.text.find("\n", start)
-        line = self.text[start : end if end >= 0 else len(self.text)]
-        if _COMMENT_VALUE.match(line.lstrip()):
-            raise Unusual

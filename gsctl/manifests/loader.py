@@ -114,6 +114,7 @@ _EVENTS = fastload.Events(
     stream_end=yaml.StreamEndEvent,
     resolvers=_RESOLVERS,
     construct=_construct,
+    booleans=_CONSTRUCTOR.bool_values,
 )
 
 

@@ -29,6 +29,18 @@ class Limits:
     alias_values: int
 
 
+def hidden_comment(text: str, index: int) -> tuple[str, int] | None:
+    """An empty value at ``index`` of ``text`` followed by an unquoted ``#word`` on its line
+    (``color: #F4A300`` is an empty value plus a comment): the word and its offset from
+    ``index``, else None."""
+    end = text.find("\n", index)
+    line = text[index : end if end >= 0 else len(text)]
+    rest = line.lstrip()
+    if not _COMMENT_VALUE.match(rest):
+        return None
+    return rest.split()[0], len(line) - len(rest)
+
+
 def too_deep(depth: int) -> str:
     return f"refused: nesting deeper than {depth} levels (limit)"
 
@@ -142,12 +154,11 @@ class Builder:
 
     def _check_comment_value(self, node: Any, path: Path) -> None:
         """``color: #F4A300`` reads as an empty value plus a comment: say so."""
-        line = self.text[node.start_mark.index :].split("\n", 1)[0]
-        rest = line.lstrip()
-        if path and _COMMENT_VALUE.match(rest):
-            word = rest.split()[0]
+        found = hidden_comment(self.text, node.start_mark.index)
+        if path and found is not None:
+            word, offset = found
             mark = node.start_mark
-            here = Origin(self.path, mark.line + 1, mark.column + 1 + len(line) - len(rest))
+            here = Origin(self.path, mark.line + 1, mark.column + 1 + offset)
             msg = (
                 f"the value is empty because an unquoted {word} starts a YAML comment;"
                 f' quote it: "{word}"'
