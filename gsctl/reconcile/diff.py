@@ -138,7 +138,9 @@ def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldCh
     from deepdiff import DeepDiff  # imported when first needed: ~20 MB a no-change plan saves
 
     b, a = _plain(before), _plain(after)
-    dd = DeepDiff(b, a, verbose_level=2, view="tree")
+    # zip: list items pair by position (a change is shown on the whole list anyway); the
+    # default pairing matches 1 with True and 2 with 2.0, which _same tells apart.
+    dd = DeepDiff(b, a, verbose_level=2, view="tree", zip_ordered_iterables=True)
     paths: dict[str, list[Any]] = {}
     for level_list in dd.values():
         for level in level_list:

@@ -81,6 +81,11 @@ def test_field_changes_are_strict_about_types_at_every_depth() -> None:
     assert paths({"a": {"b": "x", "c": 1}}, {"a": {"c": 1, "b": "x"}}) == []  # order: no
     assert paths({"s": Secret("abc")}, {"s": "abc"}) == []
     assert paths({"s": [Secret("abc")]}, {"s": ["abd"]}) == ["s"]
+    # inside a list too: 1 -> True and 2 -> 2.0 are changes, reported at the list
+    assert paths({"a": [1, 2]}, {"a": [True, 2]}) == ["a"]
+    assert paths({"a": [2]}, {"a": [2.0]}) == ["a"]
+    assert paths({"a": {"b": [[0]]}}, {"a": {"b": [[False]]}}) == ["a.b"]
+    assert paths({"a": [1, 2, 3], "b": 1}, {"a": [2, 3], "b": 1}) == ["a"]
 
 
 def flow(nodes: list[dict[str, Any]], entry: int = 2, ignore: tuple[str, ...] = ()) -> Resource:
