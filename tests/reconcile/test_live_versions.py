@@ -80,3 +80,23 @@ def test_live_resources_have_no_source_location(emulator: Any, tmp_path: Path) -
         assert dict(res.origins) == {} and res.origin is None
         assert res.origin_of(("nodes", 0, "payload")) is None
     assert state.resources["flow"][0].origins is state.resources["flow"][1].origins  # shared
+
+
+def test_a_failed_read_stops_the_other_reads_and_keeps_the_earlier_ones(
+    emulator: Any, tmp_path: Path
+) -> None:
+    flows = make_flows(emulator, 40)
+    lost = flows[5]["flow_version_uuid"]
+    assert emulator.store.remove(1, "flow_version", lost)  # its GET now answers 404
+    cache = VersionCache(tmp_path)
+    start = len(emulator.requests)
+    with pytest.raises(errors.ApiError) as caught:
+        fetch(emulator, cache)
+    assert lost in caught.value.message and "404" in caught.value.message
+    reads = version_reads(emulator, start)
+    # parallelism 3: the reads already started when the 6th failed, not all 40
+    assert lost in reads and len(reads) <= 5 + 1 + 3 * 2
+    # the versions read and used before the failure are cached; the lost one is not
+    for flow in flows[:5]:
+        assert cache.get(flow["flow_version_uuid"]) is not None
+    assert cache.get(lost) is None
