@@ -16,12 +16,14 @@ Benchmarks import this as ``import _common`` (``python bench/<name>.py`` puts ``
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
 import os
 import platform
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -315,6 +317,7 @@ class Workspace:
     manifests: Path
     secrets_env: dict[str, str] = field(default_factory=dict)
     seed_seconds: float = 0.0
+    cache_generation: int = 0
 
     def api_args(self, rate_limit: str = NO_LIMIT) -> list[str]:
         return [
@@ -331,15 +334,17 @@ class Workspace:
     @property
     def cache_dir(self) -> Path:
         """gsctl's cache directory for this workspace (``XDG_CACHE_HOME``), never the user's."""
-        return self.root / "cache"
+        return self.root / f"cache-{self.cache_generation}"
 
     def env(self) -> dict[str, str]:
         """Environment of a gsctl child: the secrets the manifests need, the private cache."""
         return {**self.secrets_env, "XDG_CACHE_HOME": str(self.cache_dir)}
 
     def clear_cache(self) -> None:
-        """Empty the flow-version cache: the next plan reads every version (cold)."""
-        shutil.rmtree(self.cache_dir, ignore_errors=True)
+        """Start from an empty flow-version cache: the next plan reads every version (cold).
+
+        A new directory, not a deleted one: see :func:`remove_at_exit`."""
+        self.cache_generation += 1
 
     def plan(self, path: Path | None = None, *extra: str, env: dict[str, str] | None = None) -> Run:
         """``gsctl plan`` of ``path`` (default: the exported manifests) in a child process;
@@ -376,26 +381,65 @@ def export_manifests(ws_url: str, out: Path) -> dict[str, str]:
     return {name: "sk-bench" for name in sorted(names)}
 
 
+_REMOVE_AT_EXIT: list[Path] = []
+
+
+def remove_at_exit(path: Path) -> None:
+    """Delete ``path`` when the benchmark ends, not now: on this VM's filesystem (ext4 without
+    a journal) the inode allocator skips inodes freed in the last ~30 s, and creating the
+    cache files of a cold plan right after a deletion cost up to 1 s more kernel time (see
+    bench/README.md, "Nothing is deleted mid-run")."""
+    if not _REMOVE_AT_EXIT:
+        atexit.register(_remove_all)
+    _REMOVE_AT_EXIT.append(path)
+
+
+def _remove_all() -> None:
+    for path in _REMOVE_AT_EXIT:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @contextmanager
 def workspace(total: int, *, rate_limit: int | None = None) -> Iterator[Workspace]:
-    """An emulator seeded with ``total`` objects, and exported manifests that match it."""
+    """An emulator seeded with ``total`` objects, and exported manifests that match it (its
+    directory is deleted when the benchmark ends: :func:`remove_at_exit`)."""
     root = Path(tempfile.mkdtemp(prefix=f"gsctl-bench-{total}-"))
+    remove_at_exit(root)
+    seed = root / "seed.json"
+    seed.write_text(json.dumps({"teams": {str(TEAM): workspace_seed(total)}}))
+    started = time.perf_counter()
+    server = EmulatorServer(seed_file=str(seed), rate_limit=rate_limit)
+    seed_seconds = time.perf_counter() - started
+    url = server.start()
     try:
-        seed = root / "seed.json"
-        seed.write_text(json.dumps({"teams": {str(TEAM): workspace_seed(total)}}))
-        started = time.perf_counter()
-        server = EmulatorServer(seed_file=str(seed), rate_limit=rate_limit)
-        seed_seconds = time.perf_counter() - started
-        url = server.start()
-        try:
-            manifests = root / "manifests"
-            env = export_manifests(url, manifests)
-            server.requests.clear()
-            yield Workspace(total, root, server, url, manifests, env, seed_seconds)
-        finally:
-            server.stop()
+        manifests = root / "manifests"
+        env = export_manifests(url, manifests)
+        server.requests.clear()
+        yield Workspace(total, root, server, url, manifests, env, seed_seconds)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        server.stop()
+
+
+@contextmanager
+def emulator_process(seed: Path) -> Iterator[str]:
+    """``gsctl emulator`` in a child process, loaded from ``seed``; yields its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "gsctl", "emulator", "--port", str(port)]
+    cmd += ["--seed-file", str(seed)]
+    proc = subprocess.Popen(
+        cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=gsctl_env()
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        if "serving" not in line:
+            raise SystemExit(f"the emulator did not start: {line}{proc.stderr.read()[-2000:]}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @contextmanager

@@ -22,14 +22,11 @@ import argparse
 import cProfile
 import json
 import pstats
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,28 +39,6 @@ from gsctl.reconcile import live as live_mod
 from gsctl.reconcile import workflow
 from gsctl.reconcile.live import fetch
 from gsctl.reconcile.plan import build_plan, fetch_kinds, parse_only, scope_kinds
-
-
-@contextmanager
-def emulator_process(seed: Path) -> Iterator[str]:
-    """``gsctl emulator`` in a child process, loaded from ``seed``; yields its URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "gsctl", "emulator", "--port", str(port)]
-    cmd += ["--seed-file", str(seed)]
-    proc = subprocess.Popen(
-        cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=c.gsctl_env()
-    )
-    try:
-        assert proc.stderr is not None
-        line = proc.stderr.readline()
-        if "serving" not in line:
-            raise SystemExit(f"the emulator did not start: {line}{proc.stderr.read()[-2000:]}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 class SerialPool:
@@ -182,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="gsctl-bench-profile-") as tmp:
         seed = Path(tmp) / "seed.json"
         seed.write_text(json.dumps({"teams": {str(c.TEAM): c.workspace_seed(size)}}))
-        with emulator_process(seed) as url:
+        with c.emulator_process(seed) as url:
             manifests = Path(tmp) / "manifests"
             env = c.export_manifests(url, manifests)
             cfg = workflow.RunConfig(

@@ -15,7 +15,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench"
-SCRIPTS = ["plan_bench.py", "changes_bench.py", "profile_plan.py", "read_bench.py"]
+SCRIPTS = [
+    "plan_bench.py",
+    "changes_bench.py",
+    "profile_plan.py",
+    "read_bench.py",
+    "http_bench.py",
+]
 BACKGROUND = "apply_rate_bench.py"
 
 
