@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from gsctl.api.versioncache import cache_root
 from gsctl.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -447,6 +449,114 @@ def test_action_plan_apply_and_stale_plan_against_the_emulator(
     ran, check = runner.run(apply_inputs, tmp_path)
     assert (ran.outputs["exit-code"], check.code) == ("4", 4)
     assert "plan again" in ran.stderr
+
+
+# --- the action's flow-version cache ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("xdg", "expected"),
+    [
+        (None, "{home}/.cache/gsctl/flow-versions"),
+        ("/srv/ci-cache", "/srv/ci-cache/gsctl/flow-versions"),
+        ("relative/cache", "{home}/.cache/gsctl/flow-versions"),  # gsctl ignores it too
+    ],
+)
+def test_action_caches_gsctls_own_version_directory(
+    tmp_path: Path, xdg: str | None, expected: str
+) -> None:
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "XDG_CACHE_HOME": xdg or "", "RUNNER_OS": "Linux"}
+    env |= {"GITHUB_RUN_ID": "77", "GITHUB_RUN_ATTEMPT": "2"}
+    runner = ActionRunner(tmp_path, tmp_path / "bin", env)
+    inputs = {"command": "plan", "team": "Team A/1"}
+    first = runner.run_step("cache-dir", inputs, {}, tmp_path)
+    assert first.code == 0, first.stderr
+    out = first.outputs
+    assert out["dir"] == expected.format(home=home)
+    gsctl_env = {"HOME": str(home), **({"XDG_CACHE_HOME": xdg} if xdg else {})}
+    assert out["dir"] == str(cache_root(gsctl_env) / "flow-versions")
+    assert out["enabled"] == "true"
+    assert out["prefix"] == "gsctl-flow-versions-Linux-Team_A_1-"  # one cache line per team
+    assert out["key"].startswith("gsctl-flow-versions-Linux-Team_A_1-77-2-")
+    assert Path(out["marker"]).is_file()
+    second = runner.run_step("cache-dir", inputs, {}, tmp_path)
+    assert second.outputs["key"] != out["key"]  # each run saves under a key of its own
+
+
+@pytest.mark.parametrize(
+    ("command", "switch", "enabled"),
+    [
+        ("plan", "true", "true"),
+        ("apply", "true", "true"),
+        ("export", "true", "true"),
+        ("plan", "false", "false"),
+        ("validate", "true", "false"),
+        ("teams", "true", "false"),
+    ],
+)
+def test_action_caches_only_for_commands_that_read_the_api(
+    tmp_path: Path, command: str, switch: str, enabled: str
+) -> None:
+    runner = ActionRunner(tmp_path, tmp_path / "bin", {"HOME": str(tmp_path)})
+    inputs = {"command": command, "version-cache": switch}
+    result = runner.run_step("cache-dir", inputs, {}, tmp_path)
+    assert result.code == 0, result.stderr
+    assert result.outputs["enabled"] == enabled
+    meta = action()
+    restore = next(s for s in meta["runs"]["steps"] if "cache/restore" in s.get("uses", ""))
+    save = next(s for s in meta["runs"]["steps"] if "cache/save" in s.get("uses", ""))
+    assert restore["if"] == "steps.cache-dir.outputs.enabled == 'true'"
+    assert save["if"] == "steps.cache-new.outputs.grew == 'true'"
+    assert restore["with"]["path"] == save["with"]["path"] == "${{ steps.cache-dir.outputs.dir }}"
+    assert save["with"]["key"] == "${{ steps.cache-dir.outputs.key }}"
+    assert restore["with"]["restore-keys"] == "${{ steps.cache-dir.outputs.prefix }}"
+
+
+FLOW_CONFIG = """version: 1
+flows:
+  - name: One
+    use_sender_schedule: true
+    schedule: {timezone: UTC, timeblocks: []}
+    contact_sources:
+      - {sender_profiles: [Anna - EU], after_id: 2}
+    nodes:
+      - {id: 1, type: end}
+      - id: 2
+        type: linkedin_send_message
+        payload: {template: Hi}
+        after: [{node_id: 1, branch_id: 1}]
+"""
+
+
+def test_action_saves_the_cache_only_when_gsctl_read_a_new_version(
+    tmp_path: Path, emulator: Any
+) -> None:
+    """apply creates the flow; the first plan reads its version (save), the second reads it
+    from the cache (nothing to save), as it would after a restore."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "flows.yaml").write_text(FLOW_CONFIG)
+    write_real_gsctl(tmp_path / "bin")
+    env = {"GETSALES_API_URL": emulator.url, "NO_COLOR": "1"}
+    env |= {"HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    runner = ActionRunner(tmp_path, tmp_path / "bin", env)
+    common = {"api-key": "gsctl-local-key", "team": "1", "path": "config"}
+    fast = "--rate-limit 60000"
+    ran, _ = runner.run({**common, "command": "apply", "args": f"--auto-approve {fast}"}, tmp_path)
+    assert ran.outputs["exit-code"] == "0", ran.stderr
+    grew = []
+    for _ in range(2):
+        located = runner.run_step("cache-dir", {**common, "command": "plan"}, {}, tmp_path)
+        inputs = {**common, "command": "plan", "args": fast}
+        ran = runner.run_step("run", inputs, {}, tmp_path)
+        assert ran.outputs["exit-code"] == "0", ran.stderr
+        new = runner.run_step("cache-new", inputs, {"cache-dir": located.outputs}, tmp_path)
+        assert new.code == 0, new.stderr
+        grew.append(new.outputs["grew"])
+    assert grew == ["true", "false"]
+    files = list(Path(located.outputs["dir"]).rglob("*.json"))
+    assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
 
 
 # --- pre-commit --------------------------------------------------------------------------
