@@ -83,11 +83,7 @@ class Client(Retries, PagedReads):
         limits: ReadLimits | None = None,
     ) -> None:
         self.base_url = wire.check_base_url(base_url)
-        key = (api_key or "").strip()
-        if not key:
-            raise errors.UsageError("no API key given")
-        if any(ch.isspace() or not ch.isprintable() for ch in key):
-            raise errors.UsageError("the API key contains whitespace or control characters")
+        key = wire.check_api_key(api_key)
         self._key = key
         register_sensitive(key)
         self.team_id = team_id
@@ -103,17 +99,9 @@ class Client(Retries, PagedReads):
         self._waits = WaitBudget(self.limits.max_wait)
         self._lock = threading.Lock()
         self._rng = random.Random()
-        headers = {
-            "Authorization": f"Bearer {key}",
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "User-Agent": user_agent or f"gsctl/{wire.version()}",
-        }
-        if team_id is not None:
-            headers["Team-ID"] = str(int(team_id))
         self._http = httpx.Client(
             base_url=self.base_url,
-            headers=headers,
+            headers=wire.request_headers(key, team_id, user_agent),
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections

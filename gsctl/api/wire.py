@@ -68,6 +68,31 @@ def check_base_url(base_url: str) -> str:
     return base_url.strip().rstrip("/")
 
 
+def check_api_key(api_key: str) -> str:
+    """The API key without surrounding blanks; a missing key, or one with whitespace or control
+    characters inside (it could never be sent as a header), is a ``UsageError``."""
+    key = (api_key or "").strip()
+    if not key:
+        raise errors.UsageError("no API key given")
+    if any(ch.isspace() or not ch.isprintable() for ch in key):
+        raise errors.UsageError("the API key contains whitespace or control characters")
+    return key
+
+
+def request_headers(key: str, team_id: int | None, user_agent: str | None) -> dict[str, str]:
+    """The headers of every request: the key as a bearer token, JSON both ways, the user agent
+    and, when a team is chosen, ``Team-ID``."""
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "User-Agent": user_agent or f"gsctl/{version()}",
+    }
+    if team_id is not None:
+        headers["Team-ID"] = str(int(team_id))
+    return headers
+
+
 def retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), else None."""
     if not value:

@@ -42,78 +42,86 @@ def only_option(help_text: str) -> Callable[[F], F]:
     )
 
 
-def api_options(func: F) -> F:
-    """Options shared by every command that talks to the API."""
-    decorators = [
-        click.option(
-            "--api-url",
-            envvar="GETSALES_API_URL",
-            default="https://amazing.getsales.io",
-            show_default=True,
-            help="GetSales API base URL.",
-        ),
-        click.option(
-            "--api-key",
-            envvar="GETSALES_API_KEY",
-            default=None,
-            help="API key (prefer the GETSALES_API_KEY variable: flags show in ps).",
-        ),
-        click.option(
-            "--team",
-            envvar="GETSALES_TEAM_ID",
-            default=None,
-            help="Team id, or a name from settings.teams.",
-        ),
-        click.option(
-            "--emulator",
-            is_flag=True,
-            help="Use the embedded emulator (.gsctl/emulator.db, found upward from here; "
-            "GSCTL_EMULATOR_DB overrides).",
-        ),
-        click.option(
-            "--parallelism",
-            type=click.IntRange(1, 64),
-            default=4,
-            show_default=True,
-            help="Concurrent API requests.",
-        ),
-        click.option(
-            "--timeout",
-            type=click.FloatRange(0.1),
-            default=30.0,
-            show_default=True,
-            help="Seconds to wait for one API answer before retrying.",
-        ),
-        click.option(
-            "--rate-limit",
-            type=click.FloatRange(1),
-            default=None,
-            help="Requests per minute, shared by all workers [default: 300; "
-            "unlimited with --emulator].",
-        ),
-        click.option(
-            "--max-response-mb",
-            type=click.FloatRange(0.001),
-            default=32.0,
-            show_default=True,
-            help="Refuse an API answer larger than this many MB.",
-        ),
-        click.option(
-            "--max-wait",
-            type=click.FloatRange(0),
-            default=600.0,
-            show_default=True,
-            help="Seconds one command may spend waiting before retries (429 Retry-After, "
-            "backoff) before it gives up.",
-        ),
-        click.option(
-            "-v", "--verbose", is_flag=True, help="Log each request (method, path, status, ms)."
-        ),
-        click.option("--no-color", is_flag=True, help="No colour (also NO_COLOR)."),
-    ]
+# Options shared by every command that talks to the API, in --help order.
+_API_OPTIONS: list[Callable[[Any], Any]] = [
+    click.option(
+        "--api-url",
+        envvar="GETSALES_API_URL",
+        default="https://amazing.getsales.io",
+        show_default=True,
+        help="GetSales API base URL.",
+    ),
+    click.option(
+        "--api-key",
+        envvar="GETSALES_API_KEY",
+        default=None,
+        help="API key (prefer the GETSALES_API_KEY variable: flags show in ps).",
+    ),
+    click.option(
+        "--team",
+        envvar="GETSALES_TEAM_ID",
+        default=None,
+        help="Team id, or a name from settings.teams.",
+    ),
+    click.option(
+        "--emulator",
+        is_flag=True,
+        help="Use the embedded emulator (.gsctl/emulator.db, found upward from here; "
+        "GSCTL_EMULATOR_DB overrides).",
+    ),
+    click.option(
+        "--parallelism",
+        type=click.IntRange(1, 64),
+        default=4,
+        show_default=True,
+        help="Concurrent API requests.",
+    ),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(0.1),
+        default=30.0,
+        show_default=True,
+        help="Seconds to wait for one API answer before retrying.",
+    ),
+    click.option(
+        "--rate-limit",
+        type=click.FloatRange(1),
+        default=None,
+        help="Requests per minute, shared by all workers [default: 300; "
+        "unlimited with --emulator].",
+    ),
+    click.option(
+        "--max-response-mb",
+        type=click.FloatRange(0.001),
+        default=32.0,
+        show_default=True,
+        help="Refuse an API answer larger than this many MB.",
+    ),
+    click.option(
+        "--max-wait",
+        type=click.FloatRange(0),
+        default=600.0,
+        show_default=True,
+        help="Seconds one command may spend waiting before retries (429 Retry-After, "
+        "backoff) before it gives up.",
+    ),
+    click.option(
+        "-v", "--verbose", is_flag=True, help="Log each request (method, path, status, ms)."
+    ),
+    click.option("--no-color", is_flag=True, help="No colour (also NO_COLOR)."),
+]
+
+
+def _with(func: F, decorators: list[Callable[[Any], Any]]) -> F:
+    """``func`` with ``decorators`` applied, the first one outermost (listed first)."""
     for deco in reversed(decorators):
         func = deco(func)
     return func
+
+
+def api_options(func: F) -> F:
+    """Options shared by every command that talks to the API."""
+    return _with(func, _API_OPTIONS)
 
 
 def plan_options(func: F) -> F:
@@ -155,9 +163,7 @@ def plan_options(func: F) -> F:
             help="When live objects share a name, use the oldest (else plan exits 1).",
         ),
     ]
-    for deco in reversed(decorators):
-        func = deco(func)
-    return func
+    return _with(func, decorators)
 
 
 def run_config(paths: tuple[str, ...], opts: dict[str, Any]) -> Any:

@@ -270,15 +270,21 @@ def build_plan(
         team_name=next((n for n, i in desired.settings.teams.items() if i == team_id), None),
     )
     plan.violations = check_gates(plan, desired, live, options)
-    pairs = [*acc.same, *((c.desired, c.live) for c in changes if c.action == "update")]
-    plan.notes = sorted(
+    updates = [(c.desired, c.live) for c in changes if c.action == "update"]
+    plan.notes = _draft_notes([*acc.same, *updates])
+    return plan
+
+
+def _draft_notes(pairs: list[tuple[Resource | None, Resource | None]]) -> list[str]:
+    """The notes of flows declared ``draft`` and met by a live ``off``, among unchanged and
+    updated pairs; sorted, each once."""
+    return sorted(
         {
             n
             for d, lv in pairs
             if d is not None and lv is not None and (n := normalize.draft_note(d, lv))
         }
     )
-    return plan
 
 
 def _count_usage(changes: list[Change], usage: UsageReader) -> None:

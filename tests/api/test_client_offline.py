@@ -41,6 +41,27 @@ def test_refuses_unsafe_base_url_without_leaking_the_key(url: str) -> None:
     assert KEY not in repr(info.value)
 
 
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("", "no API key given"),
+        ("   ", "no API key given"),
+        ("sk-a b", "the API key contains whitespace or control characters"),
+        ("sk-a\x00b", "the API key contains whitespace or control characters"),
+        ("sk-a\nb", "the API key contains whitespace or control characters"),
+    ],
+)
+def test_refuses_a_missing_or_unsendable_key(key: str, message: str) -> None:
+    with pytest.raises(errors.UsageError) as info:
+        Client("https://amazing.getsales.io", key, 1)
+    assert info.value.message == message
+
+
+def test_key_is_used_without_surrounding_blanks() -> None:
+    with Client("https://amazing.getsales.io", f"  {KEY}\n", 1) as client:
+        assert client._key == KEY
+
+
 def test_plain_http_message_names_the_host() -> None:
     with pytest.raises(errors.UsageError, match=r"api\.example\.com.*https"):
         Client("http://api.example.com", KEY, 1)
