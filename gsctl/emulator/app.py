@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import threading
+import time
 import uuid as uuidlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class RequestRecord:
     team_id: int | None
     fault: str | None = None
     query: str = ""
+    received: float = 0.0  # time.monotonic() when the request arrived
+    answered: float = 0.0  # ... when its answer started (or the connection was dropped)
 
 
 def problem_response(problem: Problem) -> JSONResponse:
@@ -287,6 +290,7 @@ class Frontdoor:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        received = time.monotonic()
         state: dict[str, Any] = {"team_id": None, "recorded": False}
         scope[_STATE] = state
         fault = self.emulator.faults.draw()
@@ -296,7 +300,14 @@ class Frontdoor:
                 state["recorded"] = True
                 query = scope.get("query_string", b"").decode("latin-1")
                 entry = RequestRecord(
-                    scope["method"], scope["path"], status, state["team_id"], fault, query
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    state["team_id"],
+                    fault,
+                    query,
+                    received,
+                    time.monotonic(),
                 )
                 self.emulator.record(entry)
 

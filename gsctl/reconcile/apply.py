@@ -2,9 +2,12 @@
 
 Creates and updates run level by level (DESIGN section 3), then flow steps and status
 (level 6), then deletes in reverse level order. Within a level, operations run in parallel
-(``parallelism`` workers; the client's rate limiter is shared). An operation whose inputs
-failed is not run; independent work continues. Ctrl-C lets in-flight requests finish, then
-reports: nothing is left half-sent.
+(``parallelism`` workers; the client's rate limiter is shared), except creates the API puts
+in order: a custom field, pipeline stage or flow workspace created without a declared
+``order`` is appended by the API, so those of one kind and object type run one after another
+in the order the manifests declare them (a chain), beside the other work. An operation whose
+inputs failed is not run; independent work continues. Ctrl-C lets in-flight requests finish
+(a chain stops before its next create), then reports: nothing is left half-sent.
 """
 
 from __future__ import annotations
@@ -161,25 +164,39 @@ class Executor:
                 self._record(op, report, Outcome(op.change, op.phase, "not_run", reason))
             else:
                 runnable.append(op)
+        stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=self.parallelism)
-        futures = {pool.submit(self._execute, op): op for op in runnable}
+        units = chains(runnable)
+        futures = {pool.submit(self._execute_chain, chain, stop): chain for chain in units}
         interrupted = False
         try:
             wait(futures)
         except KeyboardInterrupt:
             interrupted = True
+            stop.set()
             for fut in futures:
                 fut.cancel()
             wait([f for f in futures if not f.cancelled()])
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        for fut, op in futures.items():
-            if fut.cancelled():
-                outcome = Outcome(op.change, op.phase, "not_run", "interrupted")
-            else:
-                outcome = fut.result()
-            self._record(op, report, outcome)
+        outcomes: dict[int, Outcome] = {}
+        for fut, chain in futures.items():
+            ran = [] if fut.cancelled() else fut.result()
+            for op, outcome in zip(chain, ran, strict=False):
+                outcomes[id(op)] = outcome
+        for op in runnable:  # in plan order
+            interrupted_op = Outcome(op.change, op.phase, "not_run", "interrupted")
+            self._record(op, report, outcomes.get(id(op), interrupted_op))
         return interrupted
+
+    def _execute_chain(self, chain: list[Op], stop: threading.Event) -> list[Outcome]:
+        """Run ``chain`` in order; after Ctrl-C (``stop``) the rest is not started."""
+        ran = []
+        for op in chain:
+            if stop.is_set():
+                break
+            ran.append(self._execute(op))
+        return ran
 
     def _record(self, op: Op, report: ApplyReport, outcome: Outcome) -> None:
         with self._lock:
@@ -302,6 +319,44 @@ class Executor:
         if c.kind == "flow" and c.live is not None:
             stop_if_running(self.client, c.uuid, c.live.fields.get("status"))
         self.client.delete(k.item_path(c.uuid))
+
+
+def chains(ops: list[Op]) -> list[list[Op]]:
+    """``ops`` as units of work, each run in order by one worker: the creates without a
+    declared ``order`` of a kind the API orders (it appends them) form one chain per kind and
+    object type, in the order they are declared in the manifests (a plan lists them by name),
+    so the API numbers them in that order; any other op runs alone."""
+    units: list[list[Op]] = []
+    by_scope: dict[tuple[str, Any], list[Op]] = {}
+    for op in ops:
+        scope = _appended(op)
+        if scope is None:
+            units.append([op])
+        elif scope in by_scope:
+            by_scope[scope].append(op)
+        else:
+            by_scope[scope] = [op]
+            units.append(by_scope[scope])
+    for chain in by_scope.values():
+        chain.sort(key=_declared_at)
+    return units
+
+
+def _declared_at(op: Op) -> tuple[str, int]:
+    """Where the object is declared (file, line); ``("", 0)`` when not known."""
+    origin = op.change.desired.origin if op.change.desired is not None else None
+    return ("", 0) if origin is None else (origin.path, origin.line)
+
+
+def _appended(op: Op) -> tuple[str, Any] | None:
+    """(kind, object type) when ``op`` creates an object the API appends to an ordered list
+    (its kind has ``order`` and none is declared); else None."""
+    c = op.change
+    if op.phase != "main" or c.action != "create" or c.desired is None:
+        return None
+    if "order" not in kinds.KINDS[c.kind].fields or c.desired.fields.get("order") is not None:
+        return None
+    return (c.kind, c.desired.fields.get("object"))
 
 
 def _groups(ops: list[Op]) -> list[list[Op]]:

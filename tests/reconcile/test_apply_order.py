@@ -1,0 +1,125 @@
+"""Creates the API appends to an ordered list (pipeline stages, custom fields, flow
+workspaces without a declared ``order``) run one after another in the manifests' order, so the
+API numbers them in that order; everything else still runs in parallel.
+
+The emulator answers every request 0.1 s late and logs when each request arrived and when
+its answer started: a create of a chain must arrive after the previous one was answered. Run
+in parallel (4 workers), the creates would overlap and their order would depend on timing."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e import run, write
+
+from gsctl.emulator.server import EmulatorServer
+from gsctl.model import Origin, Resource
+from gsctl.reconcile.apply import Op, chains
+from gsctl.reconcile.changes import Change
+
+STAGES = "/leads/api/pipeline-stages"
+FIELDS = "/leads/api/custom-fields"
+
+CONFIG = """version: 1
+pipeline_stages:
+  - {name: Qualified, object: lead, category: positive}
+  - {name: Demo booked, object: lead, category: positive}
+  - {name: Proposal, object: lead, category: positive}
+  - {name: Negotiation, object: lead, category: positive}
+  - {name: Won, object: lead, category: positive}
+  - {name: Target, object: company, category: positive}
+  - {name: Customer, object: company, category: positive}
+tags:
+  - {name: A}
+  - {name: B}
+  - {name: C}
+  - {name: D}
+"""
+
+
+@pytest.fixture
+def slow_emulator(emulator_factory: Callable[..., EmulatorServer]) -> EmulatorServer:
+    return emulator_factory(latency=(0.1, 0.1))
+
+
+def posts(emulator: EmulatorServer, path: str) -> list[Any]:
+    return [r for r in emulator.requests if r.method == "POST" and r.path == path]
+
+
+def test_stages_are_created_in_manifest_order_one_after_another(
+    slow_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    write(tmp_path, "ws.yaml", CONFIG)
+    result = run(slow_emulator, "apply", str(tmp_path), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    stages = [s for s in slow_emulator.store.objects(1, "pipeline_stage") if s["type"] == "custom"]
+    by_order = {
+        obj: [s["name"] for s in sorted(stages, key=lambda s: s["order"]) if s["object"] == obj]
+        for obj in ("lead", "company")
+    }
+    assert by_order["lead"] == ["Qualified", "Demo booked", "Proposal", "Negotiation", "Won"]
+    assert by_order["company"] == ["Target", "Customer"]
+    created = posts(slow_emulator, STAGES)
+    assert len(created) == 7 and all(r.status == 201 for r in created)
+    # two chains (lead, company): each create arrived after the one before it in its chain
+    # was answered, so at most two stage creates were ever in flight at once
+    for i, r in enumerate(created):
+        in_flight = [o for o in created[:i] if o.answered > r.received]
+        assert len(in_flight) <= 1, (i, len(in_flight))
+    # the tags are not chained: they overlap
+    tags = posts(slow_emulator, "/leads/api/tags")
+    assert len(tags) == 4
+    assert any(b.received < a.answered for a, b in itertools.pairwise(tags))
+
+
+def op(action: str, kind: str, name: str, line: int, **fields: Any) -> Op:
+    desired = None
+    if action != "delete":
+        desired = Resource(kind, name, (name,), {"name": name, **fields}, Origin("a.yaml", line, 3))
+    change = Change(action, kind, name, desired=desired)
+    return Op(change, "delete" if action == "delete" else "main", change.level)
+
+
+def names(units: list[list[Op]]) -> list[list[str]]:
+    return [[o.change.name for o in unit] for unit in units]
+
+
+def test_chains_group_appended_creates_by_kind_and_object_in_declared_order() -> None:
+    ops = [
+        op("create", "pipeline_stage", "B", 9, object="lead"),
+        op("create", "pipeline_stage", "A", 12, object="lead"),
+        op("create", "pipeline_stage", "C", 4, object="lead"),
+        op("create", "pipeline_stage", "X", 20, object="company"),
+        op("create", "pipeline_stage", "Y", 2, object="company"),
+        op("create", "pipeline_stage", "Fixed", 1, object="lead", order=7),  # declared order
+        op("update", "pipeline_stage", "U", 3, object="lead"),
+        op("create", "custom_field", "f1", 30, object="lead"),
+        op("create", "flow_workspace", "W2", 41),
+        op("create", "flow_workspace", "W1", 40),
+        op("create", "tag", "T1", 50),
+        op("create", "tag", "T2", 51),
+        op("delete", "pipeline_stage", "Old", 0),
+    ]
+    assert names(chains(ops)) == [
+        ["C", "B", "A"],  # lead stages, by line
+        ["Y", "X"],  # company stages
+        ["Fixed"],
+        ["U"],
+        ["f1"],
+        ["W1", "W2"],
+        ["T1"],
+        ["T2"],
+        ["Old"],
+    ]
+
+
+def test_chains_keep_plan_order_when_no_origin_is_known() -> None:
+    ops = [op("create", "custom_field", n, 0, object="lead") for n in ("b", "a")]
+    for o in ops:
+        assert o.change.desired is not None
+        o.change.desired.origin = None
+    assert names(chains(ops)) == [["b", "a"]]
