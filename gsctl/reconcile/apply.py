@@ -5,9 +5,10 @@ Creates and updates run level by level (DESIGN section 3), then flow steps and s
 (``parallelism`` workers; the client's rate limiter is shared), except creates the API puts
 in order: a custom field, pipeline stage or flow workspace created without a declared
 ``order`` is appended by the API, so those of one kind and object type run one after another
-in the order the manifests declare them (a chain), beside the other work. An operation whose
-inputs failed is not run; independent work continues. Ctrl-C lets in-flight requests finish
-(a chain stops before its next create), then reports: nothing is left half-sent.
+in the order the manifests declare them (a chain), beside the other work; after a failed
+create, the rest of its chain is not run. An operation whose inputs failed is not run;
+independent work continues. Ctrl-C lets in-flight requests finish (a chain stops before its
+next create), then reports: nothing is left half-sent.
 """
 
 from __future__ import annotations
@@ -190,11 +191,18 @@ class Executor:
         return interrupted
 
     def _execute_chain(self, chain: list[Op], stop: threading.Event) -> list[Outcome]:
-        """Run ``chain`` in order; after Ctrl-C (``stop``) the rest is not started."""
-        ran = []
+        """Run ``chain`` in order. After Ctrl-C (``stop``) the rest is not started; after a
+        failure the rest is not run, so that a second apply appends them in order."""
+        ran: list[Outcome] = []
         for op in chain:
             if stop.is_set():
                 break
+            failed = next((o for o in ran if o.status != "done"), None)
+            if failed is not None:
+                c = failed.change
+                why = f'{c.kind} "{c.name}", declared before it, was not created'
+                ran.append(Outcome(op.change, op.phase, "not_run", why))
+                continue
             ran.append(self._execute(op))
         return ran
 

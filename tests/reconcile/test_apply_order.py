@@ -9,11 +9,14 @@ in parallel (4 workers), the creates would overlap and their order would depend 
 from __future__ import annotations
 
 import itertools
+import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import send_json
 from e2e import run, write
 
 from gsctl.emulator.server import EmulatorServer
@@ -74,6 +77,36 @@ def test_stages_are_created_in_manifest_order_one_after_another(
     tags = posts(slow_emulator, "/leads/api/tags")
     assert len(tags) == 4
     assert any(b.received < a.answered for a, b in itertools.pairwise(tags))
+
+
+def test_a_failed_create_stops_the_rest_of_its_chain(
+    stub_server: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The API refuses the third stage: the two after it are not run (a second apply, once
+    the cause is fixed, appends them in order), and nothing is sent for them."""
+    sent: list[str] = []
+
+    def stages(handler: Any) -> None:
+        if handler.command == "GET":
+            send_json(handler, 200, {"data": [], "total": 0})
+            return
+        name = json.loads(server.requests[-1][2])["name"]  # the chain sends one at a time
+        sent.append(name)
+        if name == "Proposal":
+            send_json(handler, 422, {"message": "Validation failed", "errors": {"name": ["bad"]}})
+            return
+        obj = {"uuid": str(uuid.uuid4()), "name": name, "object": "lead", "type": "custom"}
+        send_json(handler, 201, {**obj, "category": "positive", "order": len(sent)})
+
+    server = stub_server(
+        {STAGES: stages, "*": lambda h: send_json(h, 200, {"data": [], "total": 0})}
+    )
+    lead_only = "\n".join(CONFIG.splitlines()[:7])  # version, pipeline_stages: and 5 lead stages
+    write(tmp_path, "ws.yaml", lead_only + "\n")
+    result = run(server, "apply", str(tmp_path), "--auto-approve", "--only", "pipeline_stage")
+    assert sent == ["Qualified", "Demo booked", "Proposal"]
+    assert result.exit_code == 5, result.output
+    assert 'pipeline_stage "lead/Proposal", declared before it, was not created' in result.output
 
 
 def op(action: str, kind: str, name: str, line: int, **fields: Any) -> Op:
