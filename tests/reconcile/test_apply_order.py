@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +24,7 @@ import pytest
 from conftest import send_json
 from e2e import run, write
 
-from gsctl.emulator.server import EmulatorServer
+from gsctl.emulator.server import DEFAULT_API_KEY, EmulatorServer
 from gsctl.model import Origin, Resource
 from gsctl.reconcile.apply import Op, chains
 from gsctl.reconcile.changes import Change
@@ -156,3 +161,33 @@ def test_chains_keep_plan_order_when_no_origin_is_known() -> None:
         assert o.change.desired is not None
         o.change.desired.origin = None
     assert names(chains(ops)) == [["b", "a"]]
+
+
+def test_ctrl_c_stops_a_chain_before_its_next_create(
+    slow_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    stages = [f"  - {{name: Stage {i}, object: lead, category: positive}}" for i in range(8)]
+    write(tmp_path, "ws.yaml", "version: 1\npipeline_stages:\n" + "\n".join(stages) + "\n")
+    argv = [sys.executable, "-m", "gsctl", "apply", str(tmp_path), "--auto-approve"]
+    argv += ["--api-url", slow_emulator.url, "--api-key", DEFAULT_API_KEY, "--team", "1"]
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+        text=True,
+        # a background shell job ignores SIGINT and its children inherit that: reset it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 30
+    while len(posts(slow_emulator, STAGES)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)  # two stages created, the third maybe in flight
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 5, stdout + stderr  # partial: some creates were made
+    assert "Apply interrupted:" in stdout
+    assert "Traceback" not in stderr
+    created = [s["name"] for s in slow_emulator.store.objects(1, "pipeline_stage")]
+    custom = [n for n in created if n.startswith("Stage")]
+    assert custom in (["Stage 0", "Stage 1"], ["Stage 0", "Stage 1", "Stage 2"])
+    assert len(posts(slow_emulator, STAGES)) == len(custom)
