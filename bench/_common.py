@@ -178,6 +178,17 @@ def _version(i: int) -> dict[str, Any]:
     }
 
 
+def flow_seed(i: int, space: str) -> dict[str, Any]:
+    """Flow number ``i`` of a seed file, in flow workspace ``space``, with a small version."""
+    return {
+        "name": f"Flow {i:05d}",
+        "use_sender_schedule": True,
+        "schedule": {"timezone": "UTC", "timeblocks": []},
+        "flow_workspace_uuid": space,
+        **_version(i),
+    }
+
+
 def workspace_seed(total: int) -> dict[str, list[dict[str, Any]]]:
     """Team 1's content for the seed file: ``total`` managed objects of mixed kinds."""
     c = counts_for(total)
@@ -217,16 +228,7 @@ def workspace_seed(total: int) -> dict[str, list[dict[str, Any]]]:
             }
             for i in range(c["template"])
         ],
-        "flows": [
-            {
-                "name": f"Flow {i:05d}",
-                "use_sender_schedule": True,
-                "schedule": {"timezone": "UTC", "timeblocks": []},
-                "flow_workspace_uuid": spaces[i % len(spaces)],
-                **_version(i),
-            }
-            for i in range(c["flow"])
-        ],
+        "flows": [flow_seed(i, spaces[i % len(spaces)]) for i in range(c["flow"])],
         "webhooks": [
             {
                 "name": f"Webhook {i:05d}",

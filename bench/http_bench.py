@@ -47,16 +47,7 @@ def seed(flows: int) -> dict[str, Any]:
         "teams": {
             str(c.TEAM): {
                 "flow_workspaces": [{"uuid": space, "name": "Space"}],
-                "flows": [
-                    {
-                        "name": f"Flow {i:05d}",
-                        "use_sender_schedule": True,
-                        "schedule": {"timezone": "UTC", "timeblocks": []},
-                        "flow_workspace_uuid": space,
-                        **c._version(i),
-                    }
-                    for i in range(flows)
-                ],
+                "flows": [c.flow_seed(i, space) for i in range(flows)],
             }
         }
     }

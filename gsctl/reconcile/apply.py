@@ -194,16 +194,17 @@ class Executor:
         """Run ``chain`` in order. After Ctrl-C (``stop``) the rest is not started; after a
         failure the rest is not run, so that a second apply appends them in order."""
         ran: list[Outcome] = []
+        failed: Change | None = None
         for op in chain:
             if stop.is_set():
                 break
-            failed = next((o for o in ran if o.status != "done"), None)
             if failed is not None:
-                c = failed.change
-                why = f'{c.kind} "{c.name}", declared before it, was not created'
+                why = f'{failed.kind} "{failed.name}", declared before it, was not created'
                 ran.append(Outcome(op.change, op.phase, "not_run", why))
                 continue
             ran.append(self._execute(op))
+            if ran[-1].status != "done":
+                failed = op.change
         return ran
 
     def _record(self, op: Op, report: ApplyReport, outcome: Outcome) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from conftest import send_json
-from e2e import run, write
+from e2e import objects, run, write
 
 from gsctl.emulator.server import DEFAULT_API_KEY, EmulatorServer
 from gsctl.model import Origin, Resource
@@ -64,7 +64,7 @@ def test_stages_are_created_in_manifest_order_one_after_another(
     write(tmp_path, "ws.yaml", CONFIG)
     result = run(slow_emulator, "apply", str(tmp_path), "--auto-approve")
     assert result.exit_code == 0, result.output
-    stages = [s for s in slow_emulator.store.objects(1, "pipeline_stage") if s["type"] == "custom"]
+    stages = [s for s in objects(slow_emulator, "pipeline_stage") if s["type"] == "custom"]
     by_order = {
         obj: [s["name"] for s in sorted(stages, key=lambda s: s["order"]) if s["object"] == obj]
         for obj in ("lead", "company")
@@ -187,7 +187,7 @@ def test_ctrl_c_stops_a_chain_before_its_next_create(
     assert proc.returncode == 5, stdout + stderr  # partial: some creates were made
     assert "Apply interrupted:" in stdout
     assert "Traceback" not in stderr
-    created = [s["name"] for s in slow_emulator.store.objects(1, "pipeline_stage")]
+    created = [s["name"] for s in objects(slow_emulator, "pipeline_stage")]
     custom = [n for n in created if n.startswith("Stage")]
     assert custom in (["Stage 0", "Stage 1"], ["Stage 0", "Stage 1", "Stage 2"])
     assert len(posts(slow_emulator, STAGES)) == len(custom)
